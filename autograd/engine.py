@@ -1,0 +1,540 @@
+"""The graph machinery shared by Value and Tensor.
+
+`Node` (the protocol every graph node follows), grad mode (`no_grad`), module scopes, anomaly
+detection, the iterative topological sort and the one backward driver (also behind
+`backward_steps` and `grad`). The derivative rules live in ops.py, the front ends in value.py
+and tensor.py; nothing here imports them.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# global switches: the front ends read SLOW once per op and take the careful path only when set
+
+GRAD = True  # False inside no_grad(): ops build no graph
+ANOMALY = False  # True inside detect_anomaly()
+SCOPE = None  # dotted name of the nn module running now, tagged on the nodes it creates
+SLOW = False  # any of the above differs from its default
+HOOKS = 0  # number of hooks ever registered (backward looks for hooks only when > 0)
+
+
+def _update_slow():
+    global SLOW
+    SLOW = (not GRAD) or ANOMALY or SCOPE is not None
+
+
+class AnomalyError(FloatingPointError):
+    """Raised inside `detect_anomaly()` at the first NaN or inf, forward or backward."""
+
+
+class BackwardError(RuntimeError):
+    """Raised when backward cannot run as asked (bad seed gradient, a vjp of the wrong shape)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# the node protocol
+
+_DEFAULTS = {"label": "", "_ctx": None, "_hooks": None, "_scope": None, "_where": None}
+
+
+class Node:
+    """What Value and Tensor share: data, grad, label, op, parents, backward, hooks.
+
+    Slots keep nodes small and free of reference cycles: parents live in `_a`/`_b` (or a tuple
+    in `_a` for ops with more inputs), constants stay plain numbers, and optional fields that
+    most nodes never set (label, hooks, scope, ...) read their default through `__getattr__`.
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "_op",
+        "_a",
+        "_b",
+        "_ctx",
+        "requires_grad",
+        "label",
+        "_hooks",
+        "_scope",
+        "_where",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # numpy defers to our reflected operators (and their clear errors)
+
+    def __getattr__(self, name):
+        # only called for slots that were never set: give their defaults
+        if name == "requires_grad":
+            return self._op is not None
+        try:
+            return _DEFAULTS[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}") from None
+
+    # --- read-only views -----------------------------------------------------------------
+    @property
+    def op(self):
+        """Name of the op that made this node ('' for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def is_leaf(self):
+        return self._op is None
+
+    @property
+    def operands(self):
+        """All inputs of the op in order, constants (plain numbers/arrays) included."""
+        return () if self._op is None else inputs_of(self)
+
+    @property
+    def parents(self):
+        """The nodes this node was computed from, in order (constants left out)."""
+        return tuple(p for p in self.operands if isinstance(p, Node))
+
+    @property
+    def attrs(self):
+        """The op's keyword arguments (axis, shape, ...), empty for most ops."""
+        return dict(self._ctx) if self._ctx else {}
+
+    @property
+    def scope(self):
+        """Dotted name of the nn module that created this node, or None."""
+        return self._scope
+
+    @property
+    def where(self):
+        """file:line of the user code that created this node (recorded under detect_anomaly)."""
+        return self._where
+
+    # --- backward ------------------------------------------------------------------------
+    def backward(self, grad=None, create_graph=False):
+        """Fill `.grad` of every node this one depends on (see the README's backward policy)."""
+        for _ in _run(self, grad, create_graph, steps=False):
+            pass
+
+    def register_hook(self, fn):
+        """Call `fn(grad)` when this node's gradient of a backward pass is complete.
+
+        If `fn` returns something other than None, it replaces the gradient. Returns a handle
+        whose `remove()` takes the hook off again.
+        """
+        global HOOKS
+        if not callable(fn):
+            raise TypeError(f"register_hook: expected a function, got {type(fn).__name__}")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        HOOKS += 1
+        return _HookHandle(self, fn)
+
+    def zero_grad(self):
+        """Reset this node's gradient (0.0 for a Value, None for a Tensor)."""
+        self.grad = self._zero_grad_value()
+
+
+class _HookHandle:
+    __slots__ = ("node", "fn")
+
+    def __init__(self, node, fn):
+        self.node, self.fn = node, fn
+
+    def remove(self):
+        hooks = self.node._hooks
+        if hooks and self.fn in hooks:
+            hooks.remove(self.fn)
+
+
+def inputs_of(node):
+    """The op inputs of a non-leaf node, in order: nodes and constants."""
+    arity = node._op.arity
+    if arity == 1:
+        return (node._a,)
+    if arity == 2:
+        return (node._a, node._b)
+    return node._a
+
+
+# ----------------------------------------------------------------------------------------------
+# modes: no_grad, module scopes, anomaly detection
+
+
+class no_grad:
+    """Build no graph inside: ops give leaves. A context manager and a decorator.
+
+    >>> from autograd import Value, no_grad
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.is_leaf
+    True
+    """
+
+    def __enter__(self):
+        global GRAD
+        self._prev = GRAD
+        GRAD = False
+        _update_slow()
+
+    def __exit__(self, *exc):
+        global GRAD
+        GRAD = self._prev
+        _update_slow()
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_grad_enabled():
+    return GRAD
+
+
+class scope:
+    """Tag the nodes created inside with a dotted name (nn uses it per module)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        global SCOPE
+        self._prev = SCOPE
+        SCOPE = self.name
+        _update_slow()
+        return self
+
+    def __exit__(self, *exc):
+        global SCOPE
+        SCOPE = self._prev
+        _update_slow()
+
+
+class detect_anomaly:
+    """Raise at the first NaN or inf, forward or backward, naming the op and the user's line.
+
+    While active, every new node remembers the file:line of the code that created it.
+    """
+
+    def __enter__(self):
+        global ANOMALY
+        self._prev = ANOMALY
+        ANOMALY = True
+        _update_slow()
+        return self
+
+    def __exit__(self, *exc):
+        global ANOMALY
+        ANOMALY = self._prev
+        _update_slow()
+
+
+_LIBRARY_DIRS = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), d) + os.sep
+    for d in ("autograd", "nn", "viz")
+)
+
+
+def _user_frame():
+    """file:line of the innermost caller outside stepgrad's own packages."""
+    f = sys._getframe(1)
+    while f is not None:
+        path = f.f_code.co_filename
+        if not path.startswith(_LIBRARY_DIRS) and "contextlib" not in path:
+            return f"{path}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
+
+
+def _not_finite(x):
+    """'nan' or 'inf' when x (a float, array or node) has one, else ''."""
+    x = x.data if isinstance(x, Node) else x
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return "nan" if x != x else ("inf" if x in (math.inf, -math.inf) else "")
+    x = np.asarray(x)
+    if x.dtype.kind not in "fc":
+        return ""
+    if np.isnan(x).any():
+        return "nan"
+    return "inf" if np.isinf(x).any() else ""
+
+
+def describe(x):
+    """A short text for a value in error messages: the number, or shape and stats of an array."""
+    x = x.data if isinstance(x, Node) else x
+    if isinstance(x, np.ndarray) and x.size > 6:
+        with np.errstate(all="ignore"):
+            return (
+                f"array{x.shape} {x.dtype} min={np.nanmin(x):.4g} "
+                f"mean={np.nanmean(x):.4g} max={np.nanmax(x):.4g}"
+            )
+    if isinstance(x, np.ndarray):
+        return np.array2string(x, precision=4, separator=", ")
+    return repr(x)
+
+
+def finish(out, op, a, b, ctx=None, requires_grad=True):
+    """Slow path of node creation: no_grad, module scope tags, anomaly checks."""
+    if GRAD and requires_grad:
+        out._op, out._a, out._b = op, a, b
+        if ctx:
+            out._ctx = ctx
+        if SCOPE is not None:
+            out._scope = SCOPE
+    else:
+        out._op = None
+        out.requires_grad = False
+    if ANOMALY:
+        out._where = where = _user_frame()
+        bad = _not_finite(out.data)
+        if bad:
+            ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
+            shown = ", ".join(describe(i) for i in ins)
+            raise AnomalyError(
+                f"{op.name} produced {bad} in the forward pass at {where}; inputs: {shown}"
+            )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# topological order and the backward driver
+
+
+def _takes_part(p):
+    return isinstance(p, Node) and (p._op is not None or p.requires_grad)
+
+
+def toposort(root, stop=()):
+    """Nodes that take part in `root`'s backward, root first, each after all of its consumers.
+
+    Iterative (Kahn's algorithm), so a chain of a million nodes needs no recursion. Nodes in
+    `stop` are treated as leaves: their inputs are not visited.
+    """
+    consumers = {root: 0}
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        op = n._op
+        if op is None or n in stop:
+            continue
+        arity = op.arity
+        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
+        for p in ins:
+            if p in consumers:
+                consumers[p] += 1
+            elif isinstance(p, Node) and (p._op is not None or p.requires_grad):
+                consumers[p] = 1
+                stack.append(p)
+    order = []
+    ready = [root]
+    while ready:
+        n = ready.pop()
+        order.append(n)
+        op = n._op
+        if op is None or n in stop:
+            continue
+        arity = op.arity
+        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
+        for p in ins:
+            c = consumers.get(p)
+            if c is not None:
+                consumers[p] = c - 1
+                if c == 1:
+                    ready.append(p)
+    return order
+
+
+class Step:
+    """One node's turn in backward: its complete gradient and what it passed to each parent.
+
+    `contributions` holds one `(parent, local, contribution)` per differentiable parent:
+    `local` is the local derivative d node / d parent (for a Tensor: the vjp of a gradient of
+    ones) and `contribution` what was added to `parent.grad`.
+    """
+
+    __slots__ = ("node", "grad", "contributions", "index")
+
+    def __init__(self, node, grad, contributions, index):
+        self.node, self.grad, self.contributions, self.index = node, grad, contributions, index
+
+    def __repr__(self):
+        name = self.node.label or self.node.op or "leaf"
+        return f"Step({self.index}: {name}, grad={describe(self.grad)})"
+
+
+def _seed(root, grad, create_graph):
+    """The gradient backward starts from: 1 for a scalar root, else the given `grad`."""
+    if grad is None:
+        if root._size() != 1:
+            raise BackwardError(
+                f"backward: the root has shape {root.shape} (not a scalar), so its gradient must "
+                f"be given: call backward(grad=...) with an array of shape {root.shape}, or "
+                "reduce it first, e.g. y.sum().backward()"
+            )
+        grad = root._ones()
+    else:
+        grad = root._check_seed(grad)
+    return root._constant(grad) if create_graph else grad
+
+
+def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
+    """The one backward driver. A generator: yields a Step per node when `steps` is True.
+
+    With `wrt` (a sequence of nodes), it leaves every leaf's .grad as it was and stores the
+    gradient of each node of `wrt` in the dict `wrt_grads` it yields at the end instead.
+    """
+    if not isinstance(root, Node):
+        raise TypeError(f"backward: expected a Value or Tensor, got {type(root).__name__}")
+    if root._op is None and not root.requires_grad:
+        raise BackwardError(
+            "backward: this node does not require grad (a leaf created with requires_grad=False "
+            "or under no_grad), so there is nothing to differentiate"
+        )
+    seed = _seed(root, grad, create_graph)
+    stop = frozenset(wrt) if wrt is not None else ()
+    order = toposort(root, stop)
+    saved = {}  # leaf -> gradient before this pass (leaves accumulate across passes)
+    for n in order:
+        if n._op is None or n in stop:
+            saved[n] = n.grad
+        n.grad = None
+    root.grad = seed
+    hooks_on = HOOKS > 0
+    anomaly = ANOMALY
+    for index, n in enumerate(order):
+        g = n.grad
+        if g is None:  # reached only through non-differentiable paths
+            g = n.grad = n._zeros(create_graph)
+        if hooks_on and n._hooks:
+            for hook in list(n._hooks):
+                r = hook(g)
+                if r is not None:
+                    g = n._check_hook_grad(r, create_graph)
+            n.grad = g
+        op = n._op
+        if op is None or n in stop:
+            if wrt is None:
+                prev = saved[n]
+                if prev is None or (prev.__class__ is float and prev == 0.0):
+                    n.grad = g.copy() if g.__class__ is np.ndarray else g
+                else:
+                    n.grad = prev + g
+            if steps:
+                yield Step(n, n.grad, (), index)
+            continue
+        arity = op.arity
+        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
+        if create_graph:
+            args, out = ins, n
+        else:
+            args = [p.data if isinstance(p, Node) else p for p in ins]
+            out = n.data
+        ctx = n._ctx
+        grads = op.vjp(g, out, *args, **ctx) if ctx else op.vjp(g, out, *args)
+        if len(grads) != len(ins):
+            raise BackwardError(
+                f"{op.name}: its vjp returned {len(grads)} gradients for {len(ins)} inputs"
+            )
+        if steps:
+            ones = n._ones_like_grad(g)
+            locals_ = op.vjp(ones, out, *args, **ctx) if ctx else op.vjp(ones, out, *args)
+            contributions = []
+        for i, (p, gp) in enumerate(zip(ins, grads)):
+            if gp is None or not _takes_part(p):
+                continue
+            gp = p._check_grad(gp, op, i, create_graph)
+            if anomaly:
+                bad = _not_finite(gp)
+                if bad:
+                    shown = ", ".join(describe(a) for a in args)
+                    raise AnomalyError(
+                        f"{op.name} produced {bad} in the backward pass (gradient for input {i}) "
+                        f"for the node created at {n._where or '<unknown>'}; "
+                        f"inputs: {shown}; upstream gradient: {describe(g)}"
+                    )
+            prev = p.grad
+            p.grad = gp if prev is None else prev + gp
+            if steps:
+                contributions.append((p, locals_[i], gp))
+        if steps:
+            yield Step(n, g, tuple(contributions), index)
+    if wrt is not None:
+        result = {}
+        for n in wrt:
+            result[n] = n.grad if n.grad is not None else n._zeros(create_graph)
+        for n, prev in saved.items():
+            n.grad = prev
+        yield result
+
+
+def backward_steps(root, grad=None):
+    """Run backward one node at a time: yields a `Step` per node, root first.
+
+    Running it to the end leaves exactly the gradients `root.backward()` leaves.
+
+    >>> from autograd import Value, backward_steps
+    >>> a = Value(2.0, label="a"); c = a * a
+    >>> [(s.node.label or s.node.op, s.grad) for s in backward_steps(c)]
+    [('mul', 1.0), ('a', 4.0)]
+    """
+    return _run(root, grad, False, steps=True)
+
+
+def gradients(output, inputs, grad=None, create_graph=False):
+    """d output / d input for each input, without touching any leaf's `.grad`."""
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Node):
+            raise TypeError(f"gradients: inputs must be Values or Tensors, got {type(x).__name__}")
+    result = None
+    for result in _run(output, grad, create_graph, steps=False, wrt=inputs):
+        pass
+    return [result[x] if x in result else x._zeros(create_graph) for x in inputs]
+
+
+def grad(f, argnum=0):
+    """The gradient function of a scalar-valued `f`: `grad(f)(x)` is df/dx. Composable.
+
+    Plain numbers and arrays in give plain numbers and arrays out; Values/Tensors in give
+    Values/Tensors out (with a graph, so the result can be differentiated again).
+
+    >>> from autograd import grad
+    >>> f = lambda x: x ** 3
+    >>> grad(f)(2.0), grad(grad(f))(2.0)
+    (12.0, 12.0)
+    """
+
+    def gradf(*args, **kwargs):
+        from . import tensor, value
+
+        args = list(args)
+        x = args[argnum]
+        raw = not isinstance(x, Node)
+        if raw:
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                x = value.Value(float(x))
+            else:
+                x = tensor.Tensor(x, requires_grad=True, dtype=np.float64)
+        args[argnum] = x
+        y = f(*args, **kwargs)
+        if not isinstance(y, Node):
+            raise TypeError(
+                f"grad: the function must return a Value or Tensor, got {type(y).__name__}"
+            )
+        if y._size() != 1:
+            raise BackwardError(f"grad: the function must return a scalar, got shape {y.shape}")
+        if y._op is None and y is not x:  # f does not depend on x
+            return x._zeros(not raw)
+        (g,) = gradients(y, [x], create_graph=not raw)
+        return (g.data if isinstance(g, Node) else g) if raw else g
+
+    gradf.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    return gradf

@@ -1,0 +1,523 @@
+"""The rule table: every primitive written once, as a forward and a vjp.
+
+A rule's `vjp(g, out, *inputs, **attrs)` gets the upstream gradient `g`, the forward result
+`out` and the op's inputs, and returns one gradient per input (None where an input is not
+differentiable). Rules use only operators, array methods and the small namespace `m` below, so
+the same rule runs on floats and arrays (the fast path) and on Value/Tensor nodes (the
+`create_graph=True` path: that is how higher-order gradients come for free). Scalar forwards use
+`math`, array forwards numpy.
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from .engine import Node
+
+
+class Op:
+    """One primitive: a name, a forward (numpy, and `math` for scalars) and a vjp.
+
+    Calling an Op applies it to Values or Tensors; this is also how users write custom ops:
+
+    >>> from autograd import Op, Value
+    >>> cube = Op("cube", lambda x: x ** 3, lambda g, out, x: (3 * g * x * x,))
+    >>> y = cube(Value(2.0)); y.backward()
+    >>> y.data, y.op, y.parents[0].grad
+    (8.0, 'cube', 12.0)
+    """
+
+    __slots__ = ("name", "forward", "scalar", "vjp", "arity", "elementwise", "doc")
+
+    def __init__(self, name, forward, vjp, scalar=None, arity=None, elementwise=False, doc=""):
+        if not callable(forward) or not callable(vjp):
+            raise TypeError(f"Op {name!r}: forward and vjp must be functions")
+        if arity is None:  # the forward's arguments without defaults
+            code = getattr(forward, "__code__", None)
+            defaults = getattr(forward, "__defaults__", None) or ()
+            arity = code.co_argcount - len(defaults) if code is not None else 1
+        self.name = name
+        self.forward = forward  # numpy forward (and scalar forward when `scalar` is None)
+        self.scalar = scalar if scalar is not None else _scalar_of(name, forward)
+        self.vjp = vjp
+        self.arity = arity  # 1, 2, or -1 for a variable number of inputs
+        self.elementwise = elementwise  # inputs are broadcast to one shape first
+        self.doc = doc or (vjp.__doc__ or "").strip()
+
+    def __call__(self, *args, **attrs):
+        for a in args:
+            if isinstance(a, Node):
+                return type(a)._apply(self, args, attrs)
+        raise TypeError(
+            f"{self.name}: needs at least one Value or Tensor among its inputs, got "
+            f"{', '.join(type(a).__name__ for a in args) or 'nothing'}"
+        )
+
+    def __repr__(self):
+        return f"<Op {self.name}: {self.doc}>"
+
+
+def _scalar_of(name, forward):
+    """A float-valued forward for Values built from a user's forward."""
+
+    def scalar(*xs):
+        y = forward(*xs)
+        try:
+            return float(y)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: forward returned {y!r}, not a real number") from None
+
+    return scalar
+
+
+def op(name=None, vjp=None, **kwargs):
+    """Decorator for custom ops: decorate the forward, then give the vjp with `.defvjp`.
+
+    >>> from autograd import op, Value
+    >>> @op("square")
+    ... def square(x):
+    ...     return x * x
+    >>> @square.defvjp
+    ... def square_vjp(g, out, x):
+    ...     return (2 * x * g,)
+    >>> y = square(Value(3.0)); y.backward(); y.op, y.parents[0].grad
+    ('square', 6.0)
+    """
+
+    def wrap(forward):
+        n = name or forward.__name__
+        if vjp is not None:
+            return Op(n, forward, vjp, **kwargs)
+        return _PendingOp(n, forward, kwargs)
+
+    if callable(name):  # used bare: @op
+        forward, name = name, None
+        return wrap(forward)
+    return wrap
+
+
+class _PendingOp:
+    """A custom op's forward waiting for `.defvjp`."""
+
+    def __init__(self, name, forward, kwargs):
+        self.name, self.forward, self.kwargs = name, forward, kwargs
+
+    def defvjp(self, vjp):
+        return Op(self.name, self.forward, vjp, doc=self.forward.__doc__ or "", **self.kwargs)
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"custom op {self.name!r} has no vjp yet: add one with @{self.name}.defvjp")
+
+
+def rule(name, forward, scalar=None, arity=1, elementwise=False):
+    """Make the decorated vjp into an Op of the table."""
+
+    def wrap(vjp):
+        return Op(name, forward, vjp, scalar, arity, elementwise)
+
+    return wrap
+
+
+# ----------------------------------------------------------------------------------------------
+# the math namespace of the rules: works on raw floats/arrays and on nodes alike
+
+
+def _raw(x):
+    return x.data if isinstance(x, Node) else x
+
+
+class m:
+    """Helpers the vjps use; each works on a float, an ndarray, a Value or a Tensor."""
+
+    @staticmethod
+    def log(x):
+        if isinstance(x, Node):
+            return x.log()
+        return _log(x) if x.__class__ is float else np.log(x)
+
+    @staticmethod
+    def exp(x):
+        if isinstance(x, Node):
+            return x.exp()
+        return _exp(x) if x.__class__ is float else np.exp(x)
+
+    @staticmethod
+    def sign(x):
+        """A constant: -1, 0 or 1 (not differentiated)."""
+        x = _raw(x)
+        return float((x > 0) - (x < 0)) if x.__class__ is float else np.sign(x)
+
+    @staticmethod
+    def step(x):
+        """A constant: 1 where x > 0 else 0 (not differentiated)."""
+        x = _raw(x)
+        return (1.0 if x > 0 else 0.0) if x.__class__ is float else (x > 0).astype(x.dtype)
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return x.broadcast_to(shape) if isinstance(x, Node) else np.broadcast_to(x, shape)
+
+    @staticmethod
+    def expand(g, shape, axis, keepdims):
+        """Undo a reduction over `axis`: put the reduced axes back and broadcast to `shape`."""
+        if not keepdims:
+            kept = list(shape)
+            for a in range(len(shape)) if axis is None else _axes(axis, len(shape)):
+                kept[a] = 1
+            g = g.reshape(tuple(kept))
+        return m.broadcast_to(g, shape)
+
+    @staticmethod
+    def sum_to(g, shape):
+        """Sum a gradient back to `shape` (the inverse of broadcasting)."""
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+        return g.reshape(shape)
+
+    @staticmethod
+    def mT(x):
+        """Swap the last two axes."""
+        return x.swapaxes(-1, -2)
+
+    @staticmethod
+    def scatter(g, shape, index):
+        """zeros(shape) with g added at index (the vjp of indexing)."""
+        if isinstance(g, Node):
+            return scatter(g, shape=shape, index=index)
+        return _scatter(g, shape, index)
+
+
+def _axes(axis, ndim):
+    axes = (axis,) if isinstance(axis, int) else axis
+    return tuple(a % ndim for a in axes)
+
+
+# ----------------------------------------------------------------------------------------------
+# scalar forwards: IEEE results (inf, nan) instead of Python's exceptions, as numpy gives
+
+
+def _log(x):
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _sqrt(x):
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x):
+    return x if x > 0 else 0.0
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return math.nan if a == 0 or a != a else math.copysign(math.inf, a) * math.copysign(1, b)
+
+
+def _pow(a, b):
+    try:
+        r = a**b
+    except ZeroDivisionError:
+        return math.inf
+    except OverflowError:
+        return math.inf
+    return r if r.__class__ is float else math.nan  # a negative base to a fractional power
+
+
+def _np_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _np_relu(x):
+    return np.maximum(x, 0)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    s = x - x.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _scatter(g, shape, index):
+    z = np.zeros(shape, dtype=g.dtype)
+    if _basic_index(index):
+        z[index] += g  # basic indexing never repeats an element
+    else:
+        np.add.at(z, index, g)
+    return z
+
+
+def _basic_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+# ----------------------------------------------------------------------------------------------
+# elementwise binary ops (Tensor inputs are broadcast to one shape by a broadcast_to node first)
+
+
+@rule("add", np.add, operator.add, arity=2, elementwise=True)
+def add(g, out, a, b):
+    """a + b; d/da = 1, d/db = 1"""
+    return g, g
+
+
+@rule("sub", np.subtract, operator.sub, arity=2, elementwise=True)
+def sub(g, out, a, b):
+    """a - b; d/da = 1, d/db = -1"""
+    return g, -g
+
+
+@rule("mul", np.multiply, operator.mul, arity=2, elementwise=True)
+def mul(g, out, a, b):
+    """a * b; d/da = b, d/db = a"""
+    return g * b, g * a
+
+
+@rule("div", np.divide, _div, arity=2, elementwise=True)
+def div(g, out, a, b):
+    """a / b; d/da = 1/b, d/db = -a/b**2"""
+    return g / b, -g * out / b
+
+
+@rule("pow", np.power, _pow, arity=2, elementwise=True)
+def pow_(g, out, a, b):
+    """a ** b (b a constant); d/da = b * a**(b-1)"""
+    return g * b * a ** (b - 1), None
+
+
+@rule("pow", np.power, _pow, arity=2, elementwise=True)
+def rpow(g, out, a, b):
+    """a ** b (a a constant); d/db = a**b * log(a)"""
+    return None, g * out * m.log(a)
+
+
+@rule("pow", np.power, _pow, arity=2, elementwise=True)
+def pow_var(g, out, a, b):
+    """a ** b (both variables); d/da = b * a**(b-1), d/db = a**b * log(a)"""
+    return g * b * a ** (b - 1), g * out * m.log(a)
+
+
+@rule("maximum", np.maximum, max, arity=2, elementwise=True)
+def maximum(g, out, a, b):
+    """max(a, b); d/da = 1 where a > b, d/db = 1 where b > a, 1/2 each at a tie"""
+    ar, br = _raw(a), _raw(b)
+    w = (ar > br) + 0.5 * (ar == br)
+    return g * w, g * (1 - w)
+
+
+# ----------------------------------------------------------------------------------------------
+# elementwise unary ops
+
+
+@rule("neg", np.negative, operator.neg)
+def neg(g, out, x):
+    """-x; d/dx = -1"""
+    return (-g,)
+
+
+@rule("abs", np.abs, abs)
+def abs_(g, out, x):
+    """|x|; d/dx = sign(x) (0 at 0)"""
+    return (g * m.sign(x),)
+
+
+@rule("exp", np.exp, _exp)
+def exp(g, out, x):
+    """exp(x); d/dx = exp(x)"""
+    return (g * out,)
+
+
+@rule("log", np.log, _log)
+def log(g, out, x):
+    """log(x); d/dx = 1/x"""
+    return (g / x,)
+
+
+@rule("sqrt", np.sqrt, _sqrt)
+def sqrt(g, out, x):
+    """sqrt(x); d/dx = 1 / (2 sqrt(x))"""
+    return (g * 0.5 / out,)
+
+
+@rule("tanh", np.tanh, math.tanh)
+def tanh(g, out, x):
+    """tanh(x); d/dx = 1 - tanh(x)**2"""
+    return (g * (1 - out * out),)
+
+
+@rule("sigmoid", _np_sigmoid, _sigmoid)
+def sigmoid(g, out, x):
+    """s = 1 / (1 + exp(-x)); d/dx = s * (1 - s)"""
+    return (g * out * (1 - out),)
+
+
+@rule("relu", _np_relu, _relu)
+def relu(g, out, x):
+    """max(x, 0); d/dx = 1 if x > 0 else 0"""
+    return (g * m.step(x),)
+
+
+@rule("clip", lambda x, lo=None, hi=None: np.clip(x, lo, hi))
+def clip(g, out, x, lo=None, hi=None):
+    """min(max(x, lo), hi); d/dx = 1 where lo <= x <= hi, else 0"""
+    xr = _raw(x)
+    inside = np.ones(xr.shape, dtype=bool)
+    if lo is not None:
+        inside &= xr >= lo
+    if hi is not None:
+        inside &= xr <= hi
+    return (g * inside.astype(xr.dtype),)
+
+
+# ----------------------------------------------------------------------------------------------
+# reductions
+
+
+def _size_ratio(shape, out_shape):
+    return int(np.prod(shape, dtype=np.int64)) // max(int(np.prod(out_shape, dtype=np.int64)), 1)
+
+
+@rule("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims))
+def sum_(g, out, x, axis=None, keepdims=False):
+    """sum of x over axis; d/dx = 1 for every element summed"""
+    return (m.expand(g, x.shape, axis, keepdims),)
+
+
+@rule("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims))
+def mean(g, out, x, axis=None, keepdims=False):
+    """mean of x over axis; d/dx = 1/n for each of the n elements averaged"""
+    return (m.expand(g, x.shape, axis, keepdims) / _size_ratio(x.shape, out.shape),)
+
+
+def _extreme_vjp(g, out, x, axis, keepdims):
+    # 1 at the extreme element, shared equally among ties (as torch.amax does)
+    xr = _raw(x)
+    hit = (xr == m.expand(_raw(out), xr.shape, axis, keepdims)).astype(xr.dtype)
+    hit /= hit.sum(axis=axis, keepdims=True)
+    return (m.expand(g, xr.shape, axis, keepdims) * hit,)
+
+
+@rule("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims))
+def max_(g, out, x, axis=None, keepdims=False):
+    """max of x over axis; d/dx = 1 at the maximum (shared equally among ties)"""
+    return _extreme_vjp(g, out, x, axis, keepdims)
+
+
+@rule("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims))
+def min_(g, out, x, axis=None, keepdims=False):
+    """min of x over axis; d/dx = 1 at the minimum (shared equally among ties)"""
+    return _extreme_vjp(g, out, x, axis, keepdims)
+
+
+# ----------------------------------------------------------------------------------------------
+# shapes and indexing
+
+
+@rule("broadcast_to", lambda x, shape: np.broadcast_to(x, shape))
+def broadcast_to(g, out, x, shape):
+    """x repeated to `shape`; d/dx sums the gradient back to x's shape (the only such place)"""
+    return (m.sum_to(g, x.shape),)
+
+
+@rule("reshape", lambda x, shape: np.reshape(x, shape))
+def reshape(g, out, x, shape):
+    """x with a new shape; d/dx is the gradient reshaped back"""
+    return (g.reshape(x.shape),)
+
+
+@rule("transpose", lambda x, axes=None: np.transpose(x, axes))
+def transpose(g, out, x, axes=None):
+    """x with its axes permuted; d/dx permutes the gradient back"""
+    inverse = None if axes is None else tuple(np.argsort(axes))
+    return (g.transpose(inverse),)
+
+
+@rule("getitem", lambda x, index: x[index])
+def getitem(g, out, x, index):
+    """x[index]; d/dx is the gradient put back at index (summed where an element repeats)"""
+    return (m.scatter(g, x.shape, index),)
+
+
+@rule("scatter", _scatter)
+def scatter(g, out, x, shape, index):
+    """zeros(shape) with x added at index; d/dx = the gradient read at index"""
+    return (g[index],)
+
+
+@rule("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), arity=-1)
+def concatenate(g, out, *xs, axis=0):
+    """xs joined along axis; d/dx_i is the gradient's slice where x_i was put"""
+    ax = axis % out.ndim
+    grads, start = [], 0
+    for x in xs:
+        stop = start + x.shape[ax]
+        grads.append(g[(slice(None),) * ax + (slice(start, stop),)])
+        start = stop
+    return tuple(grads)
+
+
+@rule("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), arity=-1)
+def stack(g, out, *xs, axis=0):
+    """xs stacked along a new axis; d/dx_i = the gradient at position i of that axis"""
+    ax = axis % out.ndim
+    return tuple(g[(slice(None),) * ax + (i,)] for i in range(len(xs)))
+
+
+# ----------------------------------------------------------------------------------------------
+# linear algebra and the softmax family
+
+
+@rule("matmul", np.matmul, arity=2)
+def matmul(g, out, a, b):
+    """a @ b; d/da = g @ b.T, d/db = a.T @ g (1-D operands promoted as numpy does)"""
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b, g * a
+    if a.ndim == 1:  # (k,) @ (k, n)
+        return b @ g, a.reshape((-1, 1)) @ g.reshape((1, -1))
+    if b.ndim == 1:  # (m, k) @ (k,)
+        return g.reshape((-1, 1)) @ b.reshape((1, -1)), m.mT(a) @ g
+    return g @ m.mT(b), m.mT(a) @ g
+
+
+@rule("softmax", _softmax)
+def softmax(g, out, x, axis=-1):
+    """s = exp(x) / sum(exp(x)); d/dx = s * (g - sum(g * s))"""
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+@rule("log_softmax", _log_softmax)
+def log_softmax(g, out, x, axis=-1):
+    """x - log(sum(exp(x))); d/dx = g - softmax(x) * sum(g)"""
+    return (g - m.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+# ----------------------------------------------------------------------------------------------
+# the table: every rule by name (tests check each one has a gradient case)
+
+RULES = {name.rstrip("_"): obj for name, obj in list(globals().items()) if isinstance(obj, Op)}

@@ -1,0 +1,573 @@
+"""Tensor: an n-d array node (numpy, float32 by default) on the shared rule table.
+
+Methods are one line each and hand their op to `_unary`/`_binary`/`_apply`. Broadcasting is an
+explicit `broadcast_to` node, inserted here before an elementwise op, so its vjp is the one place
+where gradients are summed back to a shape. Nothing here knows a derivative.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import engine, ops
+from .engine import Node
+
+_new = object.__new__
+
+
+# ----------------------------------------------------------------------------------------------
+# turning user input into arrays, with clear errors
+
+
+def _ragged_detail(data, depth=0):
+    """Describe where a nested list is ragged, e.g. 'rows of lengths 2 and 3 at depth 1'."""
+    if not isinstance(data, (list, tuple)):
+        return None
+    lengths = [len(x) if isinstance(x, (list, tuple)) else None for x in data]
+    kinds = set(lengths)
+    if len(kinds) > 1:
+        shown = sorted({"a number" if n is None else str(n) for n in kinds})
+        return f"items at depth {depth + 1} have lengths {' and '.join(shown)}"
+    for x in data:
+        d = _ragged_detail(x, depth + 1)
+        if d:
+            return d
+    return None
+
+
+def to_array(data, dtype=None, what="Tensor"):
+    """`data` as an ndarray: floats keep their dtype, anything else becomes float32."""
+    if isinstance(data, Node):
+        if not isinstance(data, Tensor):
+            raise TypeError(
+                f"{what}: got a {type(data).__name__}; a Tensor holds numbers or arrays "
+                "(use Tensor(v.data) to copy a Value's number)"
+            )
+        data = data.data
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        detail = _ragged_detail(data) or "the nested lists are not rectangular"
+        raise ValueError(
+            f"{what}: ragged nested list ({detail}); every row must have the same length"
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        sample = arr.flat[0] if arr.size else None
+        raise TypeError(
+            f"{what}: data must be numbers, got dtype {arr.dtype} (e.g. {sample!r}); "
+            "convert it to numbers first"
+        )
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if arr.dtype.kind == "f" and isinstance(data, np.ndarray | np.generic):
+        return arr
+    return arr.astype(np.float32)
+
+
+def _operand(op, x):
+    """A non-Tensor operand as a constant: Python numbers stay, arrays/lists become ndarrays."""
+    if x.__class__ is float or x.__class__ is int:
+        return x
+    if isinstance(x, Node):
+        raise TypeError(
+            f"{op.name}: cannot mix a Tensor with a {type(x).__name__}; "
+            "use Tensors with Tensors and Values with Values"
+        )
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{op.name}: unsupported array of dtype {x.dtype}")
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    if isinstance(x, (list, tuple)):
+        return to_array(x, what=op.name)
+    raise TypeError(
+        f"{op.name}: unsupported operand {type(x).__name__} {x!r}; "
+        "Tensor ops take Tensors, numbers or arrays"
+    )
+
+
+def _shape(x):
+    return x.data.shape if x.__class__ is Tensor else np.shape(x)
+
+
+def _takes_part(x):
+    return x.__class__ is Tensor and (x._op is not None or x.requires_grad)
+
+
+# ----------------------------------------------------------------------------------------------
+# node creation
+
+
+def _node(op, data, a, b, ctx, requires_grad):
+    out = _new(Tensor)
+    out.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    out.grad = None
+    if engine.SLOW:
+        return engine.finish(out, op, a, b, ctx, requires_grad)
+    if requires_grad:
+        out._op = op
+        out._a = a
+        out._b = b
+        if ctx:
+            out._ctx = ctx
+        out.requires_grad = True
+    else:
+        out._op = None
+        out.requires_grad = False
+    return out
+
+
+def _forward(op, datas, attrs, inputs):
+    try:
+        return op.forward(*datas, **attrs)
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = ", ".join(str(_shape(x)) for x in inputs)
+        extra = "".join(f", {k}={v!r}" for k, v in attrs.items())
+        raise type(e)(f"{op.name}: {e} (input shapes {shapes}{extra})") from None
+
+
+def _unary(op, a, ctx=None):
+    data = op.forward(a.data, **ctx) if ctx else op.forward(a.data)
+    return _node(op, data, a, None, ctx, a._op is not None or a.requires_grad)
+
+
+def _reduce(op, a, axis, keepdims):
+    ctx = {"axis": _norm_axis(op, axis, a.data.ndim), "keepdims": bool(keepdims)}
+    return _unary(op, a, ctx)
+
+
+def _norm_axis(op, axis, ndim):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    for ax in axes:
+        if not isinstance(ax, numbers.Integral) or not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"{op.name}: axis {axis!r} is out of range for {ndim}-d input")
+    axes = tuple(int(ax) % max(ndim, 1) for ax in axes)
+    return axes[0] if isinstance(axis, numbers.Integral) else axes
+
+
+def _broadcast(op, shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"{op.name}: shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast "
+            "together; they must be equal or 1 in each dimension, counted from the right"
+        ) from None
+
+
+def _binary(op, a, b):
+    """An elementwise op of two operands, at least one a Tensor; broadcasting made explicit."""
+    if a.__class__ is not Tensor:
+        a = _operand(op, a)
+    if b.__class__ is not Tensor:
+        b = _operand(op, b)
+    ta, tb = a.__class__ is Tensor, b.__class__ is Tensor
+    ad = a.data if ta else a
+    bd = b.data if tb else b
+    sa, sb = np.shape(ad), np.shape(bd)
+    if sa != sb:
+        shape = _broadcast(op, (sa, sb))
+        if ta and sa != shape:
+            a = a.broadcast_to(shape)
+            ad = a.data
+        if tb and sb != shape:
+            b = b.broadcast_to(shape)
+            bd = b.data
+    rg = (ta and (a._op is not None or a.requires_grad)) or (
+        tb and (b._op is not None or b.requires_grad)
+    )
+    return _node(op, op.forward(ad, bd), a, b, None, rg)
+
+
+def _matmul(a, b):
+    op = ops.matmul
+    if a.__class__ is not Tensor:
+        a = _operand(op, a)
+    if b.__class__ is not Tensor:
+        b = _operand(op, b)
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: operands must be at least 1-d, got shapes {sa} and {sb}")
+    if sa[-1] != sb[-2 if len(sb) > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not fit: the inner dimensions "
+            f"{sa[-1]} and {sb[-2 if len(sb) > 1 else 0]} differ"
+        )
+    if (len(sa) == 1 and len(sb) > 2) or (len(sb) == 1 and len(sa) > 2):
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb}: a 1-d operand with a batched (>2-d) one is not "
+            "supported; reshape the 1-d operand to 2-d"
+        )
+    if len(sa) > 2 or len(sb) > 2:  # batch dimensions broadcast by explicit nodes
+        batch = _broadcast(op, (sa[:-2], sb[:-2]))
+        if sa[:-2] != batch:
+            a = Tensor._lift(a).broadcast_to(batch + sa[-2:])
+        if sb[:-2] != batch:
+            b = Tensor._lift(b).broadcast_to(batch + sb[-2:])
+    rg = _takes_part(a) or _takes_part(b)
+    ad = a.data if a.__class__ is Tensor else a
+    bd = b.data if b.__class__ is Tensor else b
+    return _node(op, np.matmul(ad, bd), a, b, None, rg)
+
+
+def _index(index):
+    """Normalise an index: Tensors and lists of ints become integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        if not np.all(index == np.round(index)):
+            raise IndexError("getitem: index arrays must hold integers")
+        index = index.astype(np.int64)
+    return index
+
+
+def _apply_any(op, args, attrs):
+    """Apply any Op to Tensors/constants (n-ary ops, custom ops)."""
+    if op.arity > 0 and len(args) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} inputs, got {len(args)}")
+    if op.elementwise and len(args) == 2 and not attrs:
+        return _binary(op, *args)
+    args = tuple(a if a.__class__ is Tensor else _operand(op, a) for a in args)
+    datas = [a.data if a.__class__ is Tensor else a for a in args]
+    data = _forward(op, datas, attrs, args)
+    if not isinstance(data, np.ndarray | np.generic | numbers.Real):
+        raise TypeError(f"{op.name}: forward returned {type(data).__name__}, not an array")
+    data = np.asarray(data)
+    rg = any(_takes_part(a) for a in args)
+    if op.arity == 1:
+        return _node(op, data, args[0], None, attrs or None, rg)
+    if op.arity == 2:
+        return _node(op, data, args[0], args[1], attrs or None, rg)
+    return _node(op, data, args, None, attrs or None, rg)
+
+
+# ----------------------------------------------------------------------------------------------
+# the front end
+
+
+class Tensor(Node):
+    """An n-d array in the graph; `data` and `grad` are ndarrays (grad None before backward).
+
+    >>> x = Tensor([[1., 2.], [3., 4.]], requires_grad=True, label="x")
+    >>> (x @ x).sum().backward()
+    >>> x.grad
+    array([[ 7., 11.],
+           [ 9., 13.]], dtype=float32)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=False, label="", dtype=None):
+        arr = to_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: requires_grad=True needs a floating dtype, got {arr.dtype}; "
+                "pass dtype=np.float32 or float values"
+            )
+        self.data = arr
+        self.grad = None
+        self._op = None
+        self.requires_grad = bool(requires_grad)
+        if label:
+            self.label = label
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        extra = f", label={self.label!r}" if self.label else ""
+        if self._op is not None:
+            extra += f", op={self.op!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # --- array facts ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element Tensor has an item, shape is {self.shape}")
+        return self.data.item()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def detach(self):
+        """A new leaf sharing this data, outside the graph."""
+        return Tensor(self.data)
+
+    # --- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other):
+        return _binary(ops.add, self, other)
+
+    def __radd__(self, other):
+        return _binary(ops.add, other, self)
+
+    def __sub__(self, other):
+        return _binary(ops.sub, self, other)
+
+    def __rsub__(self, other):
+        return _binary(ops.sub, other, self)
+
+    def __mul__(self, other):
+        return _binary(ops.mul, self, other)
+
+    def __rmul__(self, other):
+        return _binary(ops.mul, other, self)
+
+    def __truediv__(self, other):
+        return _binary(ops.div, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(ops.div, other, self)
+
+    def __pow__(self, other):
+        return _binary(ops.pow_var if other.__class__ is Tensor else ops.pow_, self, other)
+
+    def __rpow__(self, other):
+        return _binary(ops.rpow, other, self)
+
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
+    def __neg__(self):
+        return _unary(ops.neg, self)
+
+    def __abs__(self):
+        return _unary(ops.abs_, self)
+
+    def abs(self):
+        return _unary(ops.abs_, self)
+
+    def exp(self):
+        return _unary(ops.exp, self)
+
+    def log(self):
+        return _unary(ops.log, self)
+
+    def sqrt(self):
+        return _unary(ops.sqrt, self)
+
+    def tanh(self):
+        return _unary(ops.tanh, self)
+
+    def sigmoid(self):
+        return _unary(ops.sigmoid, self)
+
+    def relu(self):
+        return _unary(ops.relu, self)
+
+    def maximum(self, other):
+        return _binary(ops.maximum, self, other)
+
+    def clip(self, lo=None, hi=None):
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        return _unary(ops.clip, self, {"lo": lo, "hi": hi})
+
+    # --- reductions ----------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _reduce(ops.sum_, self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _reduce(ops.mean, self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _reduce(ops.max_, self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _reduce(ops.min_, self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return _unary(ops.softmax, self, {"axis": _norm_axis(ops.softmax, axis, self.ndim)})
+
+    def log_softmax(self, axis=-1):
+        ax = _norm_axis(ops.log_softmax, axis, self.ndim)
+        return _unary(ops.log_softmax, self, {"axis": ax})
+
+    # --- shapes and indexing -------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        try:
+            data = self.data.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a Tensor of shape {self.shape} ({self.size} elements) "
+                f"into shape {shape}"
+            ) from None
+        return _node(ops.reshape, data, self, None, {"shape": data.shape}, _takes_part(self))
+
+    def transpose(self, *axes):
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
+        if axes and sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of {self.ndim} axes")
+        axes = tuple(a % self.ndim for a in axes) if axes else None
+        return _unary(ops.transpose, self, {"axes": axes})
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def swapaxes(self, a, b):
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.transpose(axes)
+
+    def broadcast_to(self, shape):
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self
+        try:
+            data = np.broadcast_to(self.data, shape)
+        except ValueError:
+            raise ValueError(
+                f"broadcast_to: cannot broadcast shape {self.shape} to {shape}; "
+                "dimensions must be equal or 1, counted from the right"
+            ) from None
+        return _node(ops.broadcast_to, data, self, None, {"shape": shape}, _takes_part(self))
+
+    def __getitem__(self, index):
+        index = _index(index)
+        try:
+            data = self.data[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (Tensor of shape {self.shape})") from None
+        return _node(ops.getitem, data, self, None, {"index": index}, _takes_part(self))
+
+    # --- comparisons look at .data and give boolean arrays; == stays identity ---------------
+    def __lt__(self, other):
+        return self.data < _cmp(other)
+
+    def __le__(self, other):
+        return self.data <= _cmp(other)
+
+    def __gt__(self, other):
+        return self.data > _cmp(other)
+
+    def __ge__(self, other):
+        return self.data >= _cmp(other)
+
+    __hash__ = Node.__hash__
+
+    # --- what the engine asks of a front end -----------------------------------------------
+    @classmethod
+    def _apply(cls, op, args, attrs):
+        return _apply_any(op, args, attrs)
+
+    @staticmethod
+    def _lift(x):
+        return x if x.__class__ is Tensor else Tensor(x, dtype=np.asarray(x).dtype)
+
+    def _size(self):
+        return self.data.size
+
+    def _ones(self):
+        return np.ones_like(self.data)
+
+    def _ones_like_grad(self, g):
+        return Tensor(np.ones_like(g.data)) if isinstance(g, Tensor) else np.ones_like(g)
+
+    def _zeros(self, as_node):
+        z = np.zeros_like(self.data)
+        return Tensor(z) if as_node else z
+
+    def _zero_grad_value(self):
+        return None
+
+    def _constant(self, x):
+        return x if isinstance(x, Tensor) else Tensor(x, dtype=self.data.dtype)
+
+    def _check_seed(self, g):
+        if isinstance(g, Tensor):
+            g = g.data
+        g = to_array(g, self.data.dtype, what="backward")
+        if g.shape != self.data.shape:
+            raise engine.BackwardError(
+                f"backward: grad has shape {g.shape} but the root has shape {self.shape}"
+            )
+        return g
+
+    def _check_hook_grad(self, g, as_node):
+        arr = self._check_seed(g.data if isinstance(g, Tensor) else g)
+        if as_node:
+            return g if isinstance(g, Tensor) else Tensor(arr)
+        return arr
+
+    def _check_grad(self, g, op, i, as_node):
+        shape = self.data.shape
+        if as_node:
+            if g.__class__ is not Tensor:
+                g = Tensor(g, dtype=self.data.dtype)
+            gshape = g.data.shape
+        else:
+            if g.__class__ is not np.ndarray:
+                g = np.asarray(g, dtype=self.data.dtype)
+            elif g.dtype != self.data.dtype:
+                g = g.astype(self.data.dtype)
+            gshape = g.shape
+        if gshape != shape:
+            raise engine.BackwardError(
+                f"{op.name}: its vjp returned a gradient of shape {gshape} for input {i}, "
+                f"which has shape {shape}"
+            )
+        return g
+
+
+def _cmp(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+# ----------------------------------------------------------------------------------------------
+# functions
+
+
+def concatenate(tensors, axis=0):
+    """Join Tensors along an existing axis (numpy's name)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate: needs at least one Tensor")
+    return _apply_any(ops.concatenate, tensors, {"axis": axis})
+
+
+def stack(tensors, axis=0):
+    """Join Tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one Tensor")
+    return _apply_any(ops.stack, tensors, {"axis": axis})
+
+
+def maximum(a, b):
+    """Elementwise maximum of two Tensors (or a Tensor and a constant)."""
+    return _binary(ops.maximum, a, b)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# stepgrad's one set-up script. Usage: ./dev.sh demo | test [pytest args] | bench | setup
+# Installs what is missing (Graphviz's dot and Chromium by apt, .venv, the project with extras).
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=.venv
+PY="$VENV/bin/python"
+
+say() { printf '\033[1m[dev.sh]\033[0m %s\n' "$*"; }
+
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    say "installing with apt: $*"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+setup() {
+    local want=()
+    command -v dot >/dev/null || want+=(graphviz)
+    if [ "${1:-}" = test ] && ! [ -x /usr/bin/chromium ]; then want+=(chromium); fi
+    python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
+    [ ${#want[@]} -eq 0 ] || apt_install "${want[@]}"
+    if ! [ -x "$PY" ]; then
+        say "creating $VENV"
+        python3 -m venv "$VENV"
+    fi
+    local stamp="$VENV/.stepgrad-installed"
+    local sum
+    sum=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+    if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+        say "installing stepgrad with its extras into $VENV"
+        "$PY" -m pip install -q --upgrade pip
+        "$PY" -m pip install -q -e ".[dev]"
+        echo "$sum" >"$stamp"
+    fi
+}
+
+cmd="${1:-help}"
+shift || true
+case "$cmd" in
+    setup) setup test ;;
+    demo)
+        setup demo
+        exec "$PY" notebooks/demo.py "$@"
+        ;;
+    test)
+        setup test
+        "$PY" -m ruff check .
+        "$PY" -m ruff format --check .
+        exec "$PY" -m pytest -q "$@"
+        ;;
+    bench)
+        setup test
+        for b in benchmarks/*.py; do say "$b"; "$PY" "$b"; done
+        ;;
+    *)
+        echo "usage: ./dev.sh demo | test [pytest args] | bench | setup"
+        exit 2
+        ;;
+esac
