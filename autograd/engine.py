@@ -494,9 +494,7 @@ def gradients(output, inputs, grad=None, create_graph=False):
     for x in inputs:
         if not isinstance(x, Node):
             raise TypeError(f"gradients: inputs must be Values or Tensors, got {type(x).__name__}")
-    result = None
-    for result in _run(output, grad, create_graph, steps=False, wrt=inputs):
-        pass
+    *_, result = _run(output, grad, create_graph, steps=False, wrt=inputs)
     return [result[x] if x in result else x._zeros(create_graph) for x in inputs]
 
 
