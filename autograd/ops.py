@@ -31,7 +31,7 @@ class Op:
     __slots__ = ("name", "forward", "scalar", "vjp", "arity", "elementwise", "doc")
 
     def __init__(self, name, forward, vjp, scalar=None, arity=None, elementwise=False, doc=""):
-        if not callable(forward) or not callable(vjp):
+        if not callable(forward) or not (vjp is None or callable(vjp)):
             raise TypeError(f"Op {name!r}: forward and vjp must be functions")
         if arity is None:  # the forward's arguments without defaults
             code = getattr(forward, "__code__", None)
@@ -43,9 +43,21 @@ class Op:
         self.vjp = vjp
         self.arity = arity  # 1, 2, or -1 for a variable number of inputs
         self.elementwise = elementwise  # inputs are broadcast to one shape first
-        self.doc = doc or (vjp.__doc__ or "").strip()
+        self.doc = doc or (getattr(vjp, "__doc__", None) or "").strip()
+
+    def defvjp(self, vjp):
+        """Give (or replace) the vjp; usable as a decorator."""
+        if not callable(vjp):
+            raise TypeError(f"Op {self.name!r}: the vjp must be a function")
+        self.vjp = vjp
+        self.doc = self.doc or (vjp.__doc__ or "").strip()
+        return vjp
 
     def __call__(self, *args, **attrs):
+        if self.vjp is None:
+            raise TypeError(
+                f"custom op {self.name!r} has no vjp yet: add one with @{self.name}.defvjp"
+            )
         for a in args:
             if isinstance(a, Node):
                 return type(a)._apply(self, args, attrs)
@@ -86,28 +98,12 @@ def op(name=None, vjp=None, **kwargs):
     """
 
     def wrap(forward):
-        n = name or forward.__name__
-        if vjp is not None:
-            return Op(n, forward, vjp, **kwargs)
-        return _PendingOp(n, forward, kwargs)
+        return Op(name or forward.__name__, forward, vjp, doc=forward.__doc__ or "", **kwargs)
 
     if callable(name):  # used bare: @op
         forward, name = name, None
         return wrap(forward)
     return wrap
-
-
-class _PendingOp:
-    """A custom op's forward waiting for `.defvjp`."""
-
-    def __init__(self, name, forward, kwargs):
-        self.name, self.forward, self.kwargs = name, forward, kwargs
-
-    def defvjp(self, vjp):
-        return Op(self.name, self.forward, vjp, doc=self.forward.__doc__ or "", **self.kwargs)
-
-    def __call__(self, *args, **kwargs):
-        raise TypeError(f"custom op {self.name!r} has no vjp yet: add one with @{self.name}.defvjp")
 
 
 def rule(name, forward, scalar=None, arity=1, elementwise=False):
