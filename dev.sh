@@ -53,6 +53,7 @@ case "$cmd" in
         ;;
     bench)
         setup test
+        "$PY" -m pip install -q -e ".[dev,bench]"
         for b in benchmarks/*.py; do say "$b"; "$PY" "$b"; done
         ;;
     *)
