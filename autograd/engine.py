@@ -328,11 +328,13 @@ def toposort(root, stop=()):
         arity = op.arity
         ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
         for p in ins:
-            if p in consumers:
-                consumers[p] += 1
-            elif isinstance(p, Node) and (p._op is not None or p.requires_grad):
-                consumers[p] = 1
-                stack.append(p)
+            if isinstance(p, Node):
+                c = consumers.get(p)
+                if c is not None:
+                    consumers[p] = c + 1
+                elif p._op is not None or p.requires_grad:
+                    consumers[p] = 1
+                    stack.append(p)
     order = []
     ready = [root]
     while ready:
@@ -344,11 +346,12 @@ def toposort(root, stop=()):
         arity = op.arity
         ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
         for p in ins:
-            c = consumers.get(p)
-            if c is not None:
-                consumers[p] = c - 1
-                if c == 1:
-                    ready.append(p)
+            if isinstance(p, Node):
+                c = consumers.get(p)
+                if c is not None:
+                    consumers[p] = c - 1
+                    if c == 1:
+                        ready.append(p)
     return order
 
 
@@ -438,14 +441,14 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
             args = [p.data if isinstance(p, Node) else p for p in ins]
             out = n.data
         ctx = n._ctx
-        grads = op.vjp(g, out, *args, **ctx) if ctx else op.vjp(g, out, *args)
+        grads = _vjp(op, g, out, args, ctx)
         if len(grads) != len(ins):
             raise BackwardError(
                 f"{op.name}: its vjp returned {len(grads)} gradients for {len(ins)} inputs"
             )
         if steps:
             ones = n._ones_like_grad(g)
-            locals_ = op.vjp(ones, out, *args, **ctx) if ctx else op.vjp(ones, out, *args)
+            locals_ = _vjp(op, ones, out, args, ctx)
             contributions = []
         for i, (p, gp) in enumerate(zip(ins, grads)):
             if gp is None or not _takes_part(p):
@@ -473,6 +476,21 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
         for n, prev in saved.items():
             n.grad = prev
         yield result
+
+
+def _vjp(op, g, out, args, ctx):
+    try:
+        return op.vjp(g, out, *args, **ctx) if ctx else op.vjp(g, out, *args)
+    except (ZeroDivisionError, OverflowError):  # Python floats: redo with IEEE inf/nan
+        return _ieee_vjp(op, g, out, args, ctx)
+
+
+def _ieee_vjp(op, g, out, args, ctx):
+    """A scalar vjp redone in numpy float64, which gives inf/nan where Python raises."""
+    f64 = [np.float64(a) if a.__class__ is float else a for a in (g, out, *args)]
+    with np.errstate(all="ignore"):
+        grads = op.vjp(*f64, **(ctx or {}))
+    return tuple(None if x is None else float(x) for x in grads)
 
 
 def backward_steps(root, grad=None):
