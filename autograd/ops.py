@@ -28,7 +28,7 @@ class Op:
     (8.0, 'cube', 12.0)
     """
 
-    __slots__ = ("name", "forward", "scalar", "vjp", "arity", "elementwise", "doc")
+    __slots__ = ("name", "forward", "scalar", "vjp", "arity", "elementwise", "doc", "builtin")
 
     def __init__(self, name, forward, vjp, scalar=None, arity=None, elementwise=False, doc=""):
         if not callable(forward) or not (vjp is None or callable(vjp)):
@@ -44,6 +44,7 @@ class Op:
         self.arity = arity  # 1, 2, or -1 for a variable number of inputs
         self.elementwise = elementwise  # inputs are broadcast to one shape first
         self.doc = doc or (getattr(vjp, "__doc__", None) or "").strip()
+        self.builtin = False  # rules of this table are trusted to return well-formed gradients
 
     def defvjp(self, vjp):
         """Give (or replace) the vjp; usable as a decorator."""
@@ -110,7 +111,9 @@ def rule(name, forward, scalar=None, arity=1, elementwise=False):
     """Make the decorated vjp into an Op of the table."""
 
     def wrap(vjp):
-        return Op(name, forward, vjp, scalar, arity, elementwise)
+        r = Op(name, forward, vjp, scalar, arity, elementwise)
+        r.builtin = True
+        return r
 
     return wrap
 
