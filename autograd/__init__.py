@@ -24,7 +24,7 @@ from .engine import (
     toposort,
 )
 from .ops import Op, op
-from .tensor import Tensor, concatenate, maximum, stack
+from .tensor import Tensor, concatenate, conv2d, embedding, max_pool2d, maximum, stack
 from .value import Value
 
 __all__ = [
@@ -38,11 +38,14 @@ __all__ = [
     "Value",
     "backward_steps",
     "concatenate",
+    "conv2d",
     "detect_anomaly",
+    "embedding",
     "grad",
     "gradcheck",
     "gradients",
     "is_grad_enabled",
+    "max_pool2d",
     "maximum",
     "no_grad",
     "op",

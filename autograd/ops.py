@@ -517,6 +517,106 @@ def log_softmax(g, out, x, axis=-1):
 
 
 # ----------------------------------------------------------------------------------------------
+# --- convolution, pooling, embedding (nn layers) ---
+# Images are channels-last (NHWC, as Keras): x (N, H, W, C), conv kernels w (KH, KW, C, F).
+# `_im2col` lays every KH x KW window out as a row; `_col2im` adds rows back where they came
+# from. On arrays they use sliding_window_view and a loop over the KH*KW kernel offsets (never
+# over pixels); on nodes (the create_graph path) they are getitem/scatter nodes.
+
+
+def _pad_hw(x, padding):
+    """x zero-padded by ((top, bottom), (left, right)) along H and W."""
+    (pt, pb), (pl, pr) = padding
+    if not (pt or pb or pl or pr):
+        return x
+    n, h, w, c = x.shape
+    inner = (slice(None), slice(pt, pt + h), slice(pl, pl + w), slice(None))
+    return m.scatter(x, (n, h + pt + pb, w + pl + pr, c), inner)
+
+
+def _windows(x, kh, kw, stride):
+    """A view of shape (N, OH, OW, C, KH, KW) of the windows of an array x (N, H, W, C)."""
+    v = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    return v[:, :: stride[0], :: stride[1]]
+
+
+def _im2col(x, kh, kw, stride, padding):
+    """The windows of x as (N, OH, OW, KH, KW, C)."""
+    x = _pad_hw(x, padding)
+    if not isinstance(x, Node):
+        return _windows(x, kh, kw, stride).transpose(0, 1, 2, 4, 5, 3)
+    n, h, w, c = x.shape
+    oh, ow = (h - kh) // stride[0] + 1, (w - kw) // stride[1] + 1
+    rows = (np.arange(oh) * stride[0])[:, None, None, None] + np.arange(kh)[None, None, :, None]
+    cols = (np.arange(ow) * stride[1])[None, :, None, None] + np.arange(kw)[None, None, None, :]
+    return x[:, rows, cols, :]
+
+
+def _col2im(cols, shape, stride, padding):
+    """The adjoint of _im2col: add each window row back into zeros of x's shape (N, H, W, C)."""
+    n, h, w, c = shape
+    (pt, pb), (pl, pr) = padding
+    hp, wp = h + pt + pb, w + pl + pr
+    _, oh, ow, kh, kw, _ = cols.shape
+    sh, sw = stride
+    if isinstance(cols, Node):
+        rows = (np.arange(oh) * sh)[:, None, None, None] + np.arange(kh)[None, None, :, None]
+        cs = (np.arange(ow) * sw)[None, :, None, None] + np.arange(kw)[None, None, None, :]
+        xp = m.scatter(cols, (n, hp, wp, c), (slice(None), rows, cs, slice(None)))
+    else:
+        xp = np.zeros((n, hp, wp, c), dtype=cols.dtype)
+        for a in range(kh):  # a loop over the kernel's offsets, each a strided slice
+            for b in range(kw):
+                xp[:, a : a + sh * oh : sh, b : b + sw * ow : sw, :] += cols[:, :, :, a, b, :]
+    if hp == h and wp == w:
+        return xp
+    return xp[:, pt : pt + h, pl : pl + w, :]
+
+
+def _conv2d(x, w, stride=(1, 1), padding=((0, 0), (0, 0))):
+    kh, kw, c, f = w.shape
+    cols = _im2col(x, kh, kw, stride, padding)
+    n, oh, ow = cols.shape[:3]
+    return (cols.reshape(n * oh * ow, kh * kw * c) @ w.reshape(kh * kw * c, f)).reshape(
+        n, oh, ow, f
+    )
+
+
+@rule("conv2d", _conv2d, arity=2)
+def conv2d(g, out, x, w, stride=(1, 1), padding=((0, 0), (0, 0))):
+    """y[n,i,j,f] = sum_abc xpad[n,si+a,sj+b,c] w[a,b,c,f]; d/dw = cols^T g, d/dx = col2im(g w^T)"""
+    kh, kw, c, f = w.shape
+    cols = _im2col(x, kh, kw, stride, padding)
+    cols = cols.reshape((-1, kh * kw * c))
+    g2 = g.reshape((-1, f))
+    dw = (cols.T @ g2).reshape(w.shape)
+    dcols = (g2 @ w.reshape((kh * kw * c, f)).T).reshape(tuple(out.shape[:3]) + (kh, kw, c))
+    return _col2im(dcols, x.shape, stride, padding), dw
+
+
+def _max_pool2d(x, size=(2, 2), stride=(2, 2)):
+    return _windows(x, size[0], size[1], stride).max(axis=(4, 5))
+
+
+@rule("max_pool2d", _max_pool2d)
+def max_pool2d(g, out, x, size=(2, 2), stride=(2, 2)):
+    """y[n,i,j,c] = max of x's window at (i*s, j*s); d/dx = 1 at the window's max (ties share)"""
+    xr, outr = _raw(x), _raw(out)
+    hit = _windows(xr, size[0], size[1], stride) == outr[:, :, :, :, None, None]
+    hit = hit.astype(xr.dtype)
+    hit /= hit.sum(axis=(4, 5), keepdims=True)
+    n, oh, ow, c = outr.shape
+    dcols = g.reshape((n, oh, ow, 1, 1, c)) * hit.transpose(0, 1, 2, 4, 5, 3)
+    return (_col2im(dcols, xr.shape, stride, ((0, 0), (0, 0))),)
+
+
+@rule("embedding", lambda w, indices: w[indices])
+def embedding(g, out, w, indices):
+    """y[...] = w[indices[...]] (rows of w); d/dw adds each gradient row to w's row it was read"""
+    return (m.scatter(g, w.shape, indices),)
+
+
+# ----------------------------------------------------------------------------------------------
 # the table: every rule by name (tests check each one has a gradient case)
 
 RULES = {name.rstrip("_"): obj for name, obj in list(globals().items()) if isinstance(obj, Op)}

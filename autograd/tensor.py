@@ -571,3 +571,139 @@ def stack(tensors, axis=0):
 def maximum(a, b):
     """Elementwise maximum of two Tensors (or a Tensor and a constant)."""
     return _binary(ops.maximum, a, b)
+
+
+# ----------------------------------------------------------------------------------------------
+# convolution, pooling, embedding (the nn layers' ops); images are channels-last: (N, H, W, C)
+
+
+def _pair(op, name, v):
+    """An int or a pair of ints as a pair of positive ints."""
+    pair = (v, v) if isinstance(v, numbers.Integral) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(i, numbers.Integral) and i > 0 for i in pair):
+        raise ValueError(f"{op}: {name} must be a positive int or a pair of them, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _conv_padding(padding, h, w, kh, kw, stride):
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same' (Keras's rule)."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":  # output ceil(size / stride); the extra pixel goes bottom/right
+        pads = []
+        for size, k, s in ((h, kh, stride[0]), (w, kw, stride[1])):
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            pads.append((total // 2, total - total // 2))
+        return tuple(pads)
+    ok = isinstance(padding, numbers.Integral) or (
+        isinstance(padding, tuple | list)
+        and len(padding) == 2
+        and all(isinstance(p, numbers.Integral) for p in padding)
+    )
+    if not ok or min((padding,) if isinstance(padding, numbers.Integral) else padding) < 0:
+        raise ValueError(
+            f"conv2d: padding must be 'valid', 'same', an int >= 0 or a pair of them, "
+            f"got {padding!r}"
+        )
+    ph, pw = (padding, padding) if isinstance(padding, numbers.Integral) else padding
+    return (int(ph), int(ph)), (int(pw), int(pw))
+
+
+def conv2d(x, w, stride=1, padding=0):
+    """2-d convolution (cross-correlation, as in every framework), channels-last like Keras.
+
+    Args:
+        x: input of shape (N, H, W, C): a batch of images with C channels last (NHWC).
+        w: kernel of shape (KH, KW, C, F): F filters of KH x KW over C channels (Keras's layout).
+        stride: an int or (sh, sw).
+        padding: zeros around H and W: an int, (ph, pw), 'valid' (= 0) or 'same' (the output
+            keeps ceil(H / stride) rows, as Keras pads).
+
+    Returns:
+        A Tensor of shape (N, OH, OW, F), OH = (H + pads - KH) // sh + 1 (OW alike).
+
+    >>> import numpy as np
+    >>> from autograd import Tensor, conv2d
+    >>> x = Tensor(np.arange(9.0).reshape(1, 3, 3, 1))      # one 3x3 image, one channel
+    >>> w = Tensor(np.ones((2, 2, 1, 1)), requires_grad=True)  # one 2x2 filter that sums
+    >>> conv2d(x, w).data[0, :, :, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    op = ops.conv2d
+    xs, ws = _shape(x), _shape(w)
+    if len(xs) != 4 or len(ws) != 4:
+        raise ValueError(
+            f"conv2d: expects x of shape (N, H, W, C) and w of shape (KH, KW, C, F) "
+            f"(channels last), got x {xs} and w {ws}"
+        )
+    if xs[3] != ws[2]:
+        raise ValueError(
+            f"conv2d: x {xs} has {xs[3]} channels (last axis) but w {ws} expects {ws[2]} "
+            "(its third axis)"
+        )
+    stride = _pair("conv2d", "stride", stride)
+    pad = _conv_padding(padding, xs[1], xs[2], ws[0], ws[1], stride)
+    hp, wp = xs[1] + sum(pad[0]), xs[2] + sum(pad[1])
+    if hp < ws[0] or wp < ws[1]:
+        raise ValueError(
+            f"conv2d: the {ws[0]}x{ws[1]} kernel of w {ws} does not fit in x {xs} "
+            f"padded to {hp}x{wp}"
+        )
+    return _apply_any(op, [x, w], {"stride": stride, "padding": pad})
+
+
+def max_pool2d(x, size=2, stride=None):
+    """Max over size x size windows of a channels-last batch x (N, H, W, C).
+
+    `stride` defaults to `size` (windows side by side); rows or columns left over at the bottom
+    and right are dropped ('valid', as Keras's default). Ties share the gradient equally.
+
+    >>> import numpy as np
+    >>> from autograd import Tensor, max_pool2d
+    >>> x = Tensor(np.arange(16.0).reshape(1, 4, 4, 1))
+    >>> max_pool2d(x).data[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    xs = _shape(x)
+    size = _pair("max_pool2d", "size", size)
+    stride = size if stride is None else _pair("max_pool2d", "stride", stride)
+    if len(xs) != 4:
+        raise ValueError(f"max_pool2d: expects x of shape (N, H, W, C) (channels last), got {xs}")
+    if xs[1] < size[0] or xs[2] < size[1]:
+        raise ValueError(
+            f"max_pool2d: the {size[0]}x{size[1]} window does not fit in x of shape {xs}"
+        )
+    return _apply_any(ops.max_pool2d, [x], {"size": size, "stride": stride})
+
+
+def embedding(weight, indices):
+    """Rows of `weight` (V, D) picked by integer `indices` of any shape: shape indices.shape + (D,).
+
+    The gradient of a row read several times is the sum of its gradients.
+
+    >>> from autograd import Tensor, embedding
+    >>> w = Tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]], requires_grad=True)
+    >>> y = embedding(w, [[2, 1], [2, 2]]); y.shape
+    (2, 2, 2)
+    >>> y.sum().backward(); w.grad
+    array([[0., 0.],
+           [1., 1.],
+           [3., 3.]], dtype=float32)
+    """
+    ws = _shape(weight)
+    if len(ws) != 2:
+        raise ValueError(f"embedding: weight must be 2-d (vocabulary, dim), got shape {ws}")
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind == "f" and np.all(idx == np.round(idx)):
+        idx = idx.astype(np.int64)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= ws[0]):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(
+            f"embedding: index {bad} is out of range for weight of shape {ws} "
+            f"(indices must be in [0, {ws[0]}))"
+        )
+    return _apply_any(ops.embedding, [weight], {"indices": idx})

@@ -8,7 +8,19 @@ differences with a random upstream gradient (see `gradcheck`), with per-op input
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, concatenate, gradcheck, maximum, ops, stack, toposort
+from autograd import (
+    Tensor,
+    Value,
+    concatenate,
+    conv2d,
+    embedding,
+    gradcheck,
+    max_pool2d,
+    maximum,
+    ops,
+    stack,
+    toposort,
+)
 
 
 class V:
@@ -114,6 +126,17 @@ CASES = {
         T(lambda a: a.log_softmax(), (2, 4)),
         T(lambda a: a.log_softmax(axis=0), (3, 2)),
     ],
+    # convolution, pooling, embedding (nn layers): images channels-last (N, H, W, C)
+    "conv2d": [
+        T(lambda x, w: conv2d(x, w), (2, 4, 5, 2), (3, 2, 2, 3)),
+        T(lambda x, w: conv2d(x, w, stride=2, padding=1), (1, 5, 4, 2), (3, 3, 2, 2)),
+        T(lambda x, w: conv2d(x, w, stride=(2, 1), padding="same"), (2, 4, 3, 1), (2, 3, 1, 2)),
+    ],
+    "max_pool2d": [
+        T(lambda x: max_pool2d(x), (2, 4, 5, 3)),
+        T(lambda x: max_pool2d(x, size=3, stride=1), (1, 4, 4, 2)),  # overlapping windows
+    ],
+    "embedding": [T(lambda w: embedding(w, np.array([[1, 3, 1], [0, 3, 3]])), (4, 3))],
 }
 
 
