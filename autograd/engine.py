@@ -112,15 +112,12 @@ class Node:
     # --- backward ------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):
         """Fill `.grad` of every node this one depends on (see the README's backward policy)."""
-        if (
-            self.data.__class__ is float
-            and grad is None
-            and not create_graph
-            and not HOOKS
-            and not ANOMALY
-            and self._op is not None
-        ):
-            return _backward_floats(self)
+        if not create_graph and not HOOKS and not ANOMALY and self._op is not None:
+            if self.data.__class__ is float:
+                if grad is None:
+                    return _backward_floats(self)
+            else:
+                return _backward_arrays(self, _seed(self, grad, False))
         for _ in _run(self, grad, create_graph, steps=False):
             pass
 
@@ -545,6 +542,44 @@ def _backward_floats(root):
             b.grad += gb
 
 
+def _backward_arrays(root, seed):
+    """The fast path of backward for Tensor graphs without hooks or anomaly checks."""
+    order = toposort(root)
+    for n in order:
+        if n._op is not None:
+            n.grad = None
+    root.grad = seed
+    for n in order:
+        op = n._op
+        if op is None:
+            continue
+        g = n.grad
+        if g is None:  # reached only through non-differentiable paths
+            g = n.grad = n._zeros(False)
+        arity = op.arity
+        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
+        args = [p.data if isinstance(p, Node) else p for p in ins]
+        ctx = n._ctx
+        grads = op.vjp(g, n.data, *args, **ctx) if ctx else op.vjp(g, n.data, *args)
+        if not op.builtin and len(grads) != len(ins):
+            raise BackwardError(
+                f"{op.name}: its vjp returned {len(grads)} gradients for {len(ins)} inputs"
+            )
+        for i, p in enumerate(ins):
+            gp = grads[i]
+            if gp is None or not isinstance(p, Node) or (p._op is None and not p.requires_grad):
+                continue
+            if not op.builtin or gp.dtype != p.data.dtype:
+                gp = p._check_grad(gp, op, i, False)
+            prev = p.grad
+            if prev is not None:
+                p.grad = prev + gp
+            elif p._op is None and (gp is g or gp.base is not None):
+                p.grad = gp.copy()  # a leaf never shares its gradient array with another node
+            else:
+                p.grad = gp
+
+
 def _vjp(op, g, out, args, ctx):
     try:
         return op.vjp(g, out, *args, **ctx) if ctx else op.vjp(g, out, *args)
@@ -600,8 +635,10 @@ def grad(f, argnum=0):
 
         args = list(args)
         x = args[argnum]
-        raw = not isinstance(x, Node)
-        if raw:
+        # plain numbers in give plain numbers out, unless another argument is a node (then
+        # this is an inner grad of a mixed partial and the outer one needs a graph)
+        raw = not any(isinstance(a, Node) for a in args)
+        if not isinstance(x, Node):
             if isinstance(x, (int, float)) and not isinstance(x, bool):
                 x = value.Value(float(x))
             else:

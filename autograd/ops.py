@@ -151,7 +151,7 @@ class m:
     def step(x):
         """A constant: 1 where x > 0 else 0 (not differentiated)."""
         x = _raw(x)
-        return (1.0 if x > 0 else 0.0) if x.__class__ is float else (x > 0).astype(x.dtype)
+        return (1.0 if x > 0 else 0.0) if x.__class__ is float else x > 0
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -399,7 +399,7 @@ def clip(g, out, x, lo=None, hi=None):
 
 
 def _size_ratio(shape, out_shape):
-    return int(np.prod(shape, dtype=np.int64)) // max(int(np.prod(out_shape, dtype=np.int64)), 1)
+    return math.prod(shape) // max(math.prod(out_shape), 1)
 
 
 @rule("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims))

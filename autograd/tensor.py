@@ -88,11 +88,11 @@ def _operand(op, x):
 
 
 def _shape(x):
-    return x.data.shape if x.__class__ is Tensor else np.shape(x)
+    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
 def _takes_part(x):
-    return x.__class__ is Tensor and (x._op is not None or x.requires_grad)
+    return isinstance(x, Tensor) and (x._op is not None or x.requires_grad)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -109,8 +109,7 @@ def _node(op, data, a, b, ctx, requires_grad):
         out._op = op
         out._a = a
         out._b = b
-        if ctx:
-            out._ctx = ctx
+        out._ctx = ctx
         out.requires_grad = True
     else:
         out._op = None
@@ -160,14 +159,19 @@ def _broadcast(op, shapes):
 
 def _binary(op, a, b):
     """An elementwise op of two operands, at least one a Tensor; broadcasting made explicit."""
-    if a.__class__ is not Tensor:
-        a = _operand(op, a)
-    if b.__class__ is not Tensor:
-        b = _operand(op, b)
-    ta, tb = a.__class__ is Tensor, b.__class__ is Tensor
-    ad = a.data if ta else a
-    bd = b.data if tb else b
-    sa, sb = np.shape(ad), np.shape(bd)
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta:
+        ad = a.data
+        sa = ad.shape
+    else:
+        a = ad = _operand(op, a)
+        sa = np.shape(ad)
+    if tb:
+        bd = b.data
+        sb = bd.shape
+    else:
+        b = bd = _operand(op, b)
+        sb = np.shape(bd)
     if sa != sb:
         shape = _broadcast(op, (sa, sb))
         if ta and sa != shape:
@@ -182,11 +186,26 @@ def _binary(op, a, b):
     return _node(op, op.forward(ad, bd), a, b, None, rg)
 
 
+def _broadcast_view(x, shape):
+    """np.broadcast_to(x, shape), read-only, ~10x faster for the contiguous arrays of a graph."""
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(n != m and n != 1 for n, m in zip(x.shape, shape[lead:])):
+        raise ValueError(f"cannot broadcast {x.shape} to {shape}")
+    if not x.flags.c_contiguous:
+        return np.broadcast_to(x, shape)
+    strides = [0] * lead + [
+        0 if n == 1 and m != 1 else st for n, m, st in zip(x.shape, shape[lead:], x.strides)
+    ]
+    view = np.ndarray(shape, x.dtype, x, 0, strides)
+    view.flags.writeable = False
+    return view
+
+
 def _matmul(a, b):
     op = ops.matmul
-    if a.__class__ is not Tensor:
+    if not isinstance(a, Tensor):
         a = _operand(op, a)
-    if b.__class__ is not Tensor:
+    if not isinstance(b, Tensor):
         b = _operand(op, b)
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
@@ -208,8 +227,8 @@ def _matmul(a, b):
         if sb[:-2] != batch:
             b = Tensor._lift(b).broadcast_to(batch + sb[-2:])
     rg = _takes_part(a) or _takes_part(b)
-    ad = a.data if a.__class__ is Tensor else a
-    bd = b.data if b.__class__ is Tensor else b
+    ad = a.data if isinstance(a, Tensor) else a
+    bd = b.data if isinstance(b, Tensor) else b
     return _node(op, np.matmul(ad, bd), a, b, None, rg)
 
 
@@ -234,8 +253,8 @@ def _apply_any(op, args, attrs):
         raise TypeError(f"{op.name}: takes {op.arity} inputs, got {len(args)}")
     if op.elementwise and len(args) == 2 and not attrs:
         return _binary(op, *args)
-    args = tuple(a if a.__class__ is Tensor else _operand(op, a) for a in args)
-    datas = [a.data if a.__class__ is Tensor else a for a in args]
+    args = tuple(a if isinstance(a, Tensor) else _operand(op, a) for a in args)
+    datas = [a.data if isinstance(a, Tensor) else a for a in args]
     data = _forward(op, datas, attrs, args)
     if not isinstance(data, np.ndarray | np.generic | numbers.Real):
         raise TypeError(f"{op.name}: forward returned {type(data).__name__}, not an array")
@@ -350,7 +369,7 @@ class Tensor(Node):
         return _binary(ops.div, other, self)
 
     def __pow__(self, other):
-        return _binary(ops.pow_var if other.__class__ is Tensor else ops.pow_, self, other)
+        return _binary(ops.pow_var if isinstance(other, Tensor) else ops.pow_, self, other)
 
     def __rpow__(self, other):
         return _binary(ops.rpow, other, self)
@@ -429,7 +448,8 @@ class Tensor(Node):
         return _node(ops.reshape, data, self, None, {"shape": data.shape}, _takes_part(self))
 
     def transpose(self, *axes):
-        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
+            axes = tuple(axes[0] or ())
         if axes and sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of {self.ndim} axes")
         axes = tuple(a % self.ndim for a in axes) if axes else None
@@ -449,7 +469,7 @@ class Tensor(Node):
         if shape == self.shape:
             return self
         try:
-            data = np.broadcast_to(self.data, shape)
+            data = _broadcast_view(self.data, shape)
         except ValueError:
             raise ValueError(
                 f"broadcast_to: cannot broadcast shape {self.shape} to {shape}; "
@@ -487,7 +507,7 @@ class Tensor(Node):
 
     @staticmethod
     def _lift(x):
-        return x if x.__class__ is Tensor else Tensor(x, dtype=np.asarray(x).dtype)
+        return x if isinstance(x, Tensor) else Tensor(x, dtype=np.asarray(x).dtype)
 
     def _size(self):
         return self.data.size
@@ -527,7 +547,7 @@ class Tensor(Node):
     def _check_grad(self, g, op, i, as_node):
         shape = self.data.shape
         if as_node:
-            if g.__class__ is not Tensor:
+            if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=self.data.dtype)
             gshape = g.data.shape
         else:

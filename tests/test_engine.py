@@ -537,3 +537,9 @@ def test_bad_axis_and_reshape_and_index_are_named():
 def test_requires_grad_on_integer_data_is_refused():
     with pytest.raises(TypeError, match="requires_grad=True needs a floating dtype"):
         Tensor([1, 2], requires_grad=True, dtype=np.int64)
+
+
+def test_mixed_partials_on_plain_numbers():
+    f = lambda a, b: a * a * b  # noqa: E731
+    assert grad(grad(f, 0), 1)(1.5, 2.0) == pytest.approx(3.0)  # d2f/dadb = 2a
+    assert grad(grad(f, 0), 0)(1.5, 2.0) == pytest.approx(4.0)  # d2f/da2 = 2b

@@ -34,12 +34,7 @@ REFERENCE = json.loads((FIXTURES / "torch_reference.json").read_text())
 STORED = REFERENCE["expressions"]
 
 # Engine bugs found by this comparison: each case still fails, until the engine is fixed.
-XFAIL = {
-    "hvp_transpose_T": (
-        "transpose vjp under create_graph: for .T / transpose() (axes=None) it calls "
-        "g.transpose(None) on a Tensor, and Tensor.transpose(None) raises TypeError"
-    ),
-}
+XFAIL = {}
 
 
 class SG:
