@@ -321,43 +321,38 @@ def _takes_part(p):
 def toposort(root, stop=()):
     """Nodes that take part in `root`'s backward, root first, each after all of its consumers.
 
-    Iterative (Kahn's algorithm), so a chain of a million nodes needs no recursion. Nodes in
+    Iterative depth-first search (a chain of a million nodes needs no recursion). Nodes in
     `stop` are treated as leaves: their inputs are not visited.
     """
-    consumers = {root: 0}
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        op = n._op
-        if op is None or n in stop:
-            continue
-        arity = op.arity
-        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
-        for p in ins:
-            if isinstance(p, Node):
-                c = consumers.get(p)
-                if c is not None:
-                    consumers[p] = c + 1
-                elif p._op is not None or p.requires_grad:
-                    consumers[p] = 1
-                    stack.append(p)
     order = []
-    ready = [root]
-    while ready:
-        n = ready.pop()
-        order.append(n)
+    visited = set()
+    stack = [root]
+    push, pop, seen, visit, finish = (
+        stack.append,
+        stack.pop,
+        visited.__contains__,
+        visited.add,
+        order.append,
+    )
+    while stack:
+        n = pop()
+        if n is None:  # the marker: the node below it is finished
+            finish(pop())
+            continue
+        if seen(n):
+            continue
+        visit(n)
+        push(n)
+        push(None)
         op = n._op
         if op is None or n in stop:
             continue
         arity = op.arity
         ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
         for p in ins:
-            if isinstance(p, Node):
-                c = consumers.get(p)
-                if c is not None:
-                    consumers[p] = c - 1
-                    if c == 1:
-                        ready.append(p)
+            if isinstance(p, Node) and (p._op is not None or p.requires_grad) and not seen(p):
+                push(p)
+    order.reverse()
     return order
 
 
@@ -447,11 +442,10 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
             args = [p.data if isinstance(p, Node) else p for p in ins]
             out = n.data
         ctx = n._ctx
+        if op.partial:
+            ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
         grads = _vjp(op, g, out, args, ctx)
-        if len(grads) != len(ins):
-            raise BackwardError(
-                f"{op.name}: its vjp returned {len(grads)} gradients for {len(ins)} inputs"
-            )
+        _check_vjp_result(op, grads, ins)
         if steps:
             ones = n._ones_like_grad(g)
             locals_ = _vjp(op, ones, out, args, ctx)
@@ -519,20 +513,25 @@ def _backward_floats(root):
         a = n._a
         if op.arity == 1:
             try:
-                (ga,) = op.vjp(n.grad, n.data, a.data)
+                grads = op.vjp(n.grad, n.data, a.data)
             except (ZeroDivisionError, OverflowError):
-                (ga,) = _ieee_vjp(op, n.grad, n.data, (a.data,), None)
+                grads = _ieee_vjp(op, n.grad, n.data, (a.data,), None)
             if not op.builtin:
-                ga = a._check_grad(ga, op, 0, False)
+                _check_vjp_result(op, grads, (a,))
+                grads = (a._check_grad(grads[0], op, 0, False),)
+            (ga,) = grads
             if a._op is not None or a.requires_grad:
                 a.grad += ga
             continue
         b = n._b
         fa, fb = a.__class__ is float, b.__class__ is float
         try:
-            ga, gb = op.vjp(n.grad, n.data, a if fa else a.data, b if fb else b.data)
+            grads = op.vjp(n.grad, n.data, a if fa else a.data, b if fb else b.data)
         except (ZeroDivisionError, OverflowError):
-            ga, gb = _ieee_vjp(op, n.grad, n.data, (a if fa else a.data, b if fb else b.data), None)
+            grads = _ieee_vjp(op, n.grad, n.data, (a if fa else a.data, b if fb else b.data), None)
+        if not op.builtin:
+            _check_vjp_result(op, grads, (a, b))
+        ga, gb = grads
         if not op.builtin:
             ga = None if ga is None or fa else a._check_grad(ga, op, 0, False)
             gb = None if gb is None or fb else b._check_grad(gb, op, 1, False)
@@ -557,20 +556,27 @@ def _backward_arrays(root, seed):
         if g is None:  # reached only through non-differentiable paths
             g = n.grad = n._zeros(False)
         arity = op.arity
-        ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
-        args = [p.data if isinstance(p, Node) else p for p in ins]
         ctx = n._ctx
-        grads = op.vjp(g, n.data, *args, **ctx) if ctx else op.vjp(g, n.data, *args)
-        if not op.builtin and len(grads) != len(ins):
-            raise BackwardError(
-                f"{op.name}: its vjp returned {len(grads)} gradients for {len(ins)} inputs"
-            )
-        for i, p in enumerate(ins):
+        if arity == 1:
+            a = n._a
+            ins = (a,)
+            grads = op.vjp(g, n.data, a.data, **ctx) if ctx else op.vjp(g, n.data, a.data)
+        else:
+            ins = (n._a, n._b) if arity == 2 else n._a
+            args = [p.data if isinstance(p, Node) else p for p in ins]
+            if op.partial:
+                ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
+            grads = op.vjp(g, n.data, *args, **ctx) if ctx else op.vjp(g, n.data, *args)
+        if not op.builtin:
+            _check_vjp_result(op, grads, ins)
+        i = 0
+        for p in ins:
             gp = grads[i]
+            i += 1
             if gp is None or not isinstance(p, Node) or (p._op is None and not p.requires_grad):
                 continue
             if not op.builtin or gp.dtype != p.data.dtype:
-                gp = p._check_grad(gp, op, i, False)
+                gp = p._check_grad(gp, op, i - 1, False)
             prev = p.grad
             if prev is not None:
                 p.grad = prev + gp
@@ -578,6 +584,15 @@ def _backward_arrays(root, seed):
                 p.grad = gp.copy()  # a leaf never shares its gradient array with another node
             else:
                 p.grad = gp
+
+
+def _check_vjp_result(op, grads, ins):
+    if not isinstance(grads, tuple | list) or len(grads) != len(ins):
+        got = f"{len(grads)} gradients" if isinstance(grads, tuple | list) else type(grads).__name__
+        raise BackwardError(
+            f"{op.name}: its vjp must return a tuple with one gradient per input "
+            f"({len(ins)}), got {got}"
+        )
 
 
 def _vjp(op, g, out, args, ctx):

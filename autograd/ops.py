@@ -5,7 +5,8 @@ A rule's `vjp(g, out, *inputs, **attrs)` gets the upstream gradient `g`, the for
 differentiable). Rules use only operators, array methods and the small namespace `m` below, so
 the same rule runs on floats and arrays (the fast path) and on Value/Tensor nodes (the
 `create_graph=True` path: that is how higher-order gradients come for free). Scalar forwards use
-`math`, array forwards numpy.
+`math`, array forwards numpy. A rule made with `partial=True` also gets `needs=(bool, ...)` and
+may skip the gradients of inputs that need none (matmul skips `g @ b.T` for a data input).
 """
 
 import math
@@ -28,9 +29,21 @@ class Op:
     (8.0, 'cube', 12.0)
     """
 
-    __slots__ = ("name", "forward", "scalar", "vjp", "arity", "elementwise", "doc", "builtin")
+    __slots__ = (
+        "name",
+        "forward",
+        "scalar",
+        "vjp",
+        "arity",
+        "elementwise",
+        "doc",
+        "builtin",
+        "partial",
+    )
 
-    def __init__(self, name, forward, vjp, scalar=None, arity=None, elementwise=False, doc=""):
+    def __init__(
+        self, name, forward, vjp, scalar=None, arity=None, elementwise=False, doc="", partial=False
+    ):
         if not callable(forward) or not (vjp is None or callable(vjp)):
             raise TypeError(f"Op {name!r}: forward and vjp must be functions")
         if arity is None:  # the forward's arguments without defaults
@@ -45,6 +58,7 @@ class Op:
         self.elementwise = elementwise  # inputs are broadcast to one shape first
         self.doc = doc or (getattr(vjp, "__doc__", None) or "").strip()
         self.builtin = False  # rules of this table are trusted to return well-formed gradients
+        self.partial = partial  # the vjp takes needs=(bool per input) and skips the others
 
     def defvjp(self, vjp):
         """Give (or replace) the vjp; usable as a decorator."""
@@ -107,11 +121,11 @@ def op(name=None, vjp=None, **kwargs):
     return wrap
 
 
-def rule(name, forward, scalar=None, arity=1, elementwise=False):
+def rule(name, forward, scalar=None, arity=1, elementwise=False, partial=False):
     """Make the decorated vjp into an Op of the table."""
 
     def wrap(vjp):
-        r = Op(name, forward, vjp, scalar, arity, elementwise)
+        r = Op(name, forward, vjp, scalar, arity, elementwise, partial=partial)
         r.builtin = True
         return r
 
@@ -155,7 +169,7 @@ class m:
 
     @staticmethod
     def broadcast_to(x, shape):
-        return x.broadcast_to(shape) if isinstance(x, Node) else np.broadcast_to(x, shape)
+        return x.broadcast_to(shape) if isinstance(x, Node) else broadcast_view(x, shape)
 
     @staticmethod
     def expand(g, shape, axis, keepdims):
@@ -260,6 +274,29 @@ def _softmax(x, axis=-1):
 def _log_softmax(x, axis=-1):
     s = x - x.max(axis=axis, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+_STRIDES = {}  # (shape, strides, target shape) -> strides of the broadcast view
+
+
+def broadcast_view(x, shape):
+    """np.broadcast_to(x, shape), read-only, ~10x faster for the contiguous arrays of a graph."""
+    key = (x.shape, x.strides, shape)
+    strides = _STRIDES.get(key)
+    if strides is None:
+        lead = len(shape) - x.ndim
+        if lead < 0 or any(n != m and n != 1 for n, m in zip(x.shape, shape[lead:])):
+            raise ValueError(f"cannot broadcast {x.shape} to {shape}")
+        strides = (0,) * lead + tuple(
+            0 if n == 1 and m != 1 else st for n, m, st in zip(x.shape, shape[lead:], x.strides)
+        )
+        if len(_STRIDES) < 4096:
+            _STRIDES[key] = strides
+    if not x.flags.c_contiguous:
+        return np.broadcast_to(x, shape)
+    view = np.ndarray(shape, x.dtype, x, 0, strides)
+    view.flags.writeable = False
+    return view
 
 
 def _scatter(g, shape, index):
@@ -408,7 +445,12 @@ def sum_(g, out, x, axis=None, keepdims=False):
     return (m.expand(g, x.shape, axis, keepdims),)
 
 
-@rule("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims))
+def _mean(x, axis=None, keepdims=False):
+    total = x.sum(axis=axis, keepdims=keepdims)  # np.mean is several times slower on small arrays
+    return total / (x.size // max(total.size, 1)) if x.size else np.mean(x, axis, keepdims=keepdims)
+
+
+@rule("mean", _mean)
 def mean(g, out, x, axis=None, keepdims=False):
     """mean of x over axis; d/dx = 1/n for each of the n elements averaged"""
     return (m.expand(g, x.shape, axis, keepdims) / _size_ratio(x.shape, out.shape),)
@@ -438,7 +480,7 @@ def min_(g, out, x, axis=None, keepdims=False):
 # shapes and indexing
 
 
-@rule("broadcast_to", lambda x, shape: np.broadcast_to(x, shape))
+@rule("broadcast_to", lambda x, shape: broadcast_view(x, shape))
 def broadcast_to(g, out, x, shape):
     """x repeated to `shape`; d/dx sums the gradient back to x's shape (the only such place)"""
     return (m.sum_to(g, x.shape),)
@@ -492,16 +534,18 @@ def stack(g, out, *xs, axis=0):
 # linear algebra and the softmax family
 
 
-@rule("matmul", np.matmul, arity=2)
-def matmul(g, out, a, b):
+@rule("matmul", np.matmul, arity=2, partial=True)
+def matmul(g, out, a, b, needs=(True, True)):
     """a @ b; d/da = g @ b.T, d/db = a.T @ g (1-D operands promoted as numpy does)"""
     if a.ndim == 1 and b.ndim == 1:
         return g * b, g * a
     if a.ndim == 1:  # (k,) @ (k, n)
-        return b @ g, a.reshape((-1, 1)) @ g.reshape((1, -1))
+        ga = b @ g if needs[0] else None
+        return ga, a.reshape((-1, 1)) @ g.reshape((1, -1)) if needs[1] else None
     if b.ndim == 1:  # (m, k) @ (k,)
-        return g.reshape((-1, 1)) @ b.reshape((1, -1)), m.mT(a) @ g
-    return g @ m.mT(b), m.mT(a) @ g
+        ga = g.reshape((-1, 1)) @ b.reshape((1, -1)) if needs[0] else None
+        return ga, m.mT(a) @ g if needs[1] else None
+    return g @ m.mT(b) if needs[0] else None, m.mT(a) @ g if needs[1] else None
 
 
 @rule("softmax", _softmax)

@@ -543,3 +543,11 @@ def test_mixed_partials_on_plain_numbers():
     f = lambda a, b: a * a * b  # noqa: E731
     assert grad(grad(f, 0), 1)(1.5, 2.0) == pytest.approx(3.0)  # d2f/dadb = 2a
     assert grad(grad(f, 0), 0)(1.5, 2.0) == pytest.approx(4.0)  # d2f/da2 = 2b
+
+
+def test_custom_vjp_that_returns_a_bare_array_is_named():
+    bare = Op("bare", lambda x: x * 2, lambda g, out, x: g * 2)  # forgot the tuple
+    with pytest.raises(BackwardError, match=r"bare: its vjp must return a tuple.*got ndarray"):
+        bare(Tensor([1.0, 2.0], requires_grad=True)).sum().backward()
+    with pytest.raises(BackwardError, match=r"bare: its vjp must return a tuple.*got float"):
+        bare(Value(1.0)).backward()
