@@ -184,10 +184,15 @@ class m:
     @staticmethod
     def sum_to(g, shape):
         """Sum a gradient back to `shape` (the inverse of broadcasting)."""
-        lead = g.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-        )
+        key = (g.shape, shape)
+        axes = _SUM_AXES.get(key)
+        if axes is None:
+            lead = len(key[0]) - len(shape)
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(shape) if n == 1 and key[0][lead + i] != 1
+            )
+            if len(_SUM_AXES) < 4096:
+                _SUM_AXES[key] = axes
         if axes:
             g = g.sum(axis=axes, keepdims=True)
         return g.reshape(shape)
@@ -203,6 +208,9 @@ class m:
         if isinstance(g, Node):
             return scatter(g, shape=shape, index=index)
         return _scatter(g, shape, index)
+
+
+_SUM_AXES = {}  # (gradient shape, input shape) -> axes to sum over
 
 
 def _axes(axis, ndim):
