@@ -47,8 +47,6 @@ case "$cmd" in
         ;;
     test)
         setup test
-        "$PY" -m ruff check .
-        "$PY" -m ruff format --check .
         exec "$PY" -m pytest -q "$@"
         ;;
     bench)
