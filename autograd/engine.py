@@ -19,7 +19,7 @@ GRAD = True  # False inside no_grad(): ops build no graph
 ANOMALY = False  # True inside detect_anomaly()
 SCOPE = None  # dotted name of the nn module running now, tagged on the nodes it creates
 SLOW = False  # any of the above differs from its default
-HOOKS = 0  # number of hooks ever registered (backward looks for hooks only when > 0)
+HOOKS = 0  # hooks registered and not removed (backward looks for hooks only when > 0)
 
 
 def _update_slow():
@@ -148,9 +148,11 @@ class _HookHandle:
         self.node, self.fn = node, fn
 
     def remove(self):
+        global HOOKS
         hooks = self.node._hooks
         if hooks and self.fn in hooks:
             hooks.remove(self.fn)
+            HOOKS -= 1
 
 
 def inputs_of(node):
@@ -529,10 +531,11 @@ def _backward_floats(root):
             grads = op.vjp(n.grad, n.data, a if fa else a.data, b if fb else b.data)
         except (ZeroDivisionError, OverflowError):
             grads = _ieee_vjp(op, n.grad, n.data, (a if fa else a.data, b if fb else b.data), None)
-        if not op.builtin:
+        if op.builtin:
+            ga, gb = grads
+        else:
             _check_vjp_result(op, grads, (a, b))
-        ga, gb = grads
-        if not op.builtin:
+            ga, gb = grads
             ga = None if ga is None or fa else a._check_grad(ga, op, 0, False)
             gb = None if gb is None or fb else b._check_grad(gb, op, 1, False)
         if ga is not None and not fa and (a._op is not None or a.requires_grad):
