@@ -1,0 +1,410 @@
+"""micrograd's demo training step on stepgrad's `Value`, against micrograd 0.1.0, side by side.
+
+MLP(2, [16, 16, 1]) on 100 two-moons points, SVM max-margin loss + 1e-4 L2, forward, backward
+and an SGD update, as in micrograd's demo.ipynb. Prints ms per step with the garbage collector
+on (as a user runs it) and off, the ratio micrograd/stepgrad, a forward/backward split in us per
+node, and bytes per node (tracemalloc). Both engines run in this one process, interleaved, from
+identical weights, and their losses are checked to agree step by step.
+
+    .venv/bin/python benchmarks/scalar_mlp.py [--repeats 7] [--steps 5]
+"""
+
+import argparse
+import gc
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+from autograd import Value
+
+try:
+    from micrograd.engine import Value as MGValue
+    from micrograd.nn import MLP as MGMLP
+except ImportError:
+    sys.exit("micrograd==0.1.0 is needed: .venv/bin/pip install -e '.[bench]' (or ./dev.sh bench)")
+
+GOAL_GC_ON = 10.0  # micrograd / stepgrad, garbage collector on
+GOAL_GC_OFF = 2.0  # the same with the collector off: the engine's own work
+GOAL_BYTES = 300  # bytes per node of the forward graph
+
+
+# ----------------------------------------------------------------------------------------------
+# data: sklearn's make_moons(n_samples=100, noise=0.1), written with numpy
+
+
+def make_moons(n=100, noise=0.1, seed=1337):
+    rng = np.random.default_rng(seed)
+    n_out, n_in = n // 2, n - n // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    X = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1),
+        ]
+    )
+    X += rng.normal(scale=noise, size=X.shape)
+    y = np.concatenate([np.zeros(n_out, dtype=int), np.ones(n_in, dtype=int)])
+    perm = rng.permutation(n)
+    # plain Python numbers, as both engines like them best (the demo passes numpy scalars,
+    # which would make micrograd's arithmetic slower still)
+    return X[perm].tolist(), (y[perm] * 2 - 1).tolist()
+
+
+# ----------------------------------------------------------------------------------------------
+# a micrograd-style network on stepgrad's Value (used while nn.scalar does not exist)
+
+
+class Neuron:
+    def __init__(self, nin, nonlin=True):
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.nonlin = nonlin
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self):
+        return self.w + [self.b]
+
+
+class Layer:
+    def __init__(self, nin, nout, **kwargs):
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+
+class MLP:
+    def __init__(self, nin, nouts):
+        sz = [nin] + nouts
+        self.layers = [
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+def stepgrad_mlp_class():
+    """nn.scalar.MLP when it exists, else the small one above."""
+    try:
+        from nn.scalar import MLP as NNMLP
+    except ImportError:
+        return MLP, "the benchmark's own Neuron/Layer/MLP on autograd.Value"
+    return NNMLP, "nn.scalar.MLP"
+
+
+def copy_weights(src, dst):
+    """Give `dst` (stepgrad) the weights of `src` (micrograd), neuron by neuron."""
+    try:
+        pairs = []
+        for ls, ld in zip(src.layers, dst.layers, strict=True):
+            for ns, nd in zip(ls.neurons, ld.neurons, strict=True):
+                pairs += list(zip(ns.w, nd.w, strict=True)) + [(ns.b, nd.b)]
+    except (AttributeError, ValueError):
+        pairs = list(zip(src.parameters(), dst.parameters(), strict=True))
+    for s, d in pairs:
+        d.data = float(s.data)
+
+
+def zero_grad(model):
+    if hasattr(model, "zero_grad"):
+        model.zero_grad()
+    else:
+        for p in model.parameters():
+            p.grad = 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# the demo's loss and training step, word for word apart from `V` (the engine's Value)
+
+
+def loss(model, X, y, V):
+    inputs = [list(map(V, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    alpha = 1e-4
+    reg_loss = alpha * sum(p * p for p in model.parameters())
+    total_loss = data_loss + reg_loss
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+    return total_loss, sum(accuracy) / len(accuracy)
+
+
+def train_step(model, X, y, V, k):
+    total_loss, acc = loss(model, X, y, V)
+    zero_grad(model)
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * (k % 100) / 100
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    return total_loss.data, acc
+
+
+class Run:
+    """One engine's model in training: its step counter and the losses it printed."""
+
+    def __init__(self, name, model, V):
+        self.name, self.model, self.V = name, model, V
+        self.k = 0
+        self.losses = []
+
+    def block(self, X, y, steps, gc_on):
+        """Seconds per step over `steps` steps; the garbage is collected outside the timer."""
+        gc.collect()
+        if not gc_on:
+            gc.disable()
+        try:
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                self.losses.append(train_step(self.model, X, y, self.V, self.k)[0])
+                self.k += 1
+            dt = time.perf_counter() - t0
+        finally:
+            gc.enable()
+        gc.collect()
+        return dt / steps
+
+
+def make_pair(seed=1337):
+    random.seed(seed)
+    mg = MGMLP(2, [16, 16, 1])
+    cls, _ = stepgrad_mlp_class()
+    sg = cls(2, [16, 16, 1])
+    copy_weights(mg, sg)
+    return Run("micrograd", mg, MGValue), Run("stepgrad", sg, Value)
+
+
+def assert_agree(mg, sg, what):
+    worst = max(abs(a - b) / max(abs(a), 1e-12) for a, b in zip(mg.losses, sg.losses))
+    if worst > 1e-9:
+        raise AssertionError(f"{what}: losses differ (worst relative difference {worst:.3g})")
+    return worst
+
+
+# ----------------------------------------------------------------------------------------------
+# graph size and memory
+
+
+def graph_nodes_micrograd(root):
+    seen, stack = {root}, [root]
+    while stack:
+        for c in stack.pop()._prev:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return len(seen)
+
+
+def graph_nodes_stepgrad(root):
+    from autograd import toposort
+
+    return len(toposort(root))
+
+
+def memory(run, X, y, count):
+    """Bytes of one step's graph per node: after forward, after backward, peak in backward."""
+    params = len(run.model.parameters())
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        total_loss, _ = loss(run.model, X, y, run.V)
+        fwd = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.reset_peak()
+        zero_grad(run.model)
+        total_loss.backward()
+        cur, peak = tracemalloc.get_traced_memory()
+        bwd, peak = cur - base, peak - base
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    nodes = count(total_loss) - params  # the parameters existed before the step
+    del total_loss
+    gc.collect()
+    return nodes, fwd / nodes, bwd / nodes, peak / nodes
+
+
+def split(run, X, y, repeats):
+    """Median seconds of forward, backward, update with the collector off."""
+    fwd, bwd, upd = [], [], []
+    for _ in range(repeats):
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            total_loss, _ = loss(run.model, X, y, run.V)
+            t1 = time.perf_counter()
+            zero_grad(run.model)
+            total_loss.backward()
+            t2 = time.perf_counter()
+            for p in run.model.parameters():
+                p.data -= 0.1 * p.grad
+            t3 = time.perf_counter()
+        finally:
+            gc.enable()
+        fwd.append(t1 - t0)
+        bwd.append(t2 - t1)
+        upd.append(t3 - t2)
+        del total_loss
+    return statistics.median(fwd), statistics.median(bwd), statistics.median(upd)
+
+
+def gc_cost(run, X, y, steps):
+    """Collections per step by generation, seconds per step in them, and seconds per step."""
+    calls, spent, start = [0, 0, 0], [0.0], [0.0]
+
+    def callback(phase, info):
+        if phase == "start":
+            start[0] = time.perf_counter()
+        else:
+            calls[info["generation"]] += 1
+            spent[0] += time.perf_counter() - start[0]
+
+    gc.collect()
+    gc.callbacks.append(callback)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            train_step(run.model, X, y, run.V, run.k)
+            run.k += 1
+        total = time.perf_counter() - t0
+    finally:
+        gc.callbacks.remove(callback)
+    gc.collect()
+    return [round(c / steps, 1) for c in calls], spent[0] / steps, total / steps
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def mark(ok):
+    return "goal met" if ok else "BELOW GOAL"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7, help="timed blocks per engine and mode")
+    ap.add_argument("--steps", type=int, default=5, help="training steps per timed block")
+    args = ap.parse_args()
+
+    X, y = make_moons()
+    _, where = stepgrad_mlp_class()
+    print("scalar MLP benchmark: micrograd demo step, MLP(2, [16, 16, 1]), 100 moons points")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
+    print(
+        f"stepgrad network: {where}; micrograd 0.1.0 from PyPI; gc thresholds {gc.get_threshold()}"
+    )
+    print(
+        f"timing: median of {args.repeats} blocks of {args.steps} steps per engine, engines "
+        "interleaved, after one warm-up block; the machine is shared, so expect noise\n"
+    )
+
+    # 1. the same losses from the same weights
+    mg, sg = make_pair()
+    print("step  loss micrograd        loss stepgrad         accuracy")
+    for k in range(5):
+        lm, am = train_step(mg.model, X, y, mg.V, k)
+        ls, as_ = train_step(sg.model, X, y, sg.V, k)
+        mg.losses.append(lm)
+        sg.losses.append(ls)
+        print(f"{k:4d}  {lm:.15f}  {ls:.15f}  {am:.2f} / {as_:.2f}")
+    print(f"losses agree (worst relative difference {assert_agree(mg, sg, 'check'):.2g})\n")
+
+    # 2. ms per step, garbage collector on and off
+    results = {}
+    for gc_on in (True, False):
+        mg, sg = make_pair()
+        runs = (mg, sg)
+        for r in runs:
+            r.block(X, y, 1, gc_on)  # warm-up
+        times = {r.name: [] for r in runs}
+        for i in range(args.repeats):
+            for r in runs if i % 2 == 0 else runs[::-1]:
+                times[r.name].append(r.block(X, y, args.steps, gc_on))
+        assert_agree(mg, sg, "timed run")
+        results[gc_on] = {name: statistics.median(t) for name, t in times.items()}
+        spread = {name: (min(t), max(t)) for name, t in times.items()}
+        label = "GC on (as a user runs it)" if gc_on else "GC off"
+        m, s = results[gc_on]["micrograd"], results[gc_on]["stepgrad"]
+        goal = GOAL_GC_ON if gc_on else GOAL_GC_OFF
+        print(f"{label}:")
+        for name in ("micrograd", "stepgrad"):
+            lo, hi = spread[name]
+            print(
+                f"  {name:9s} {results[gc_on][name] * 1e3:8.1f} ms/step"
+                f"   (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})"
+            )
+        print(
+            f"  ratio micrograd/stepgrad {m / s:6.2f}x   goal >= {goal:g}x: {mark(m / s >= goal)}"
+        )
+    print()
+
+    # 3. how much of a step the cyclic garbage collector takes
+    mg, sg = make_pair()
+    print("cyclic garbage collector during GC-on steps (counted with gc.callbacks):")
+    for run in (mg, sg):
+        run.block(X, y, 1, True)
+        calls, spent, total = gc_cost(run, X, y, args.steps)
+        counts = "/".join(str(c) for c in calls)
+        print(
+            f"  {run.name:9s} {spent * 1e3:7.1f} of {total * 1e3:7.1f} ms/step in the collector "
+            f"({spent / total:4.0%}), collections per step (gen 0/1/2): {counts}"
+        )
+    print()
+
+    # 4. where the time goes, per node (collector off)
+    mg, sg = make_pair()
+    print("per node, GC off (median of repeats):")
+    print("  engine     nodes/step  forward us/node  backward us/node  update ms")
+    for run, count in ((mg, graph_nodes_micrograd), (sg, graph_nodes_stepgrad)):
+        nodes, *_ = memory(run, X, y, count)
+        f, b, u = split(run, X, y, args.repeats)
+        print(
+            f"  {run.name:9s}  {nodes:10d}  {f / nodes * 1e6:15.3f}  {b / nodes * 1e6:16.3f}"
+            f"  {u * 1e3:9.2f}"
+        )
+    print()
+
+    # 5. memory per node of one step's graph
+    print("memory (tracemalloc), bytes per node of one step's graph (parameters not counted):")
+    print("  engine     nodes/step  after forward  after backward  peak in backward  graph KiB")
+    per = {}
+    for run, count in ((mg, graph_nodes_micrograd), (sg, graph_nodes_stepgrad)):
+        nodes, fwd, bwd, peak = memory(run, X, y, count)
+        per[run.name] = fwd
+        print(
+            f"  {run.name:9s}  {nodes:10d}  {fwd:13.0f}  {bwd:14.0f}  {peak:16.0f}"
+            f"  {nodes * fwd / 1024:9.0f}"
+        )
+    ok = per["stepgrad"] <= GOAL_BYTES
+    print(
+        f"  stepgrad: {per['stepgrad']:.0f} bytes/node after forward, goal about {GOAL_BYTES} or "
+        f"less: {mark(ok)}; micrograd/stepgrad {per['micrograd'] / per['stepgrad']:.1f}x"
+    )
+    print("  (micrograd also makes a node per constant, so it has more nodes per step)")
+
+
+if __name__ == "__main__":
+    main()
