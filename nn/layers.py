@@ -333,8 +333,8 @@ class Dropout(Layer):
 
     def forward(self, x):
         if not self.training or self.rate == 0:
-            return x
-        x = as_input(x)
+            return as_tensor(x)
+        x = as_tensor(x)
         rng = self._rng or init.rng()
         keep = rng.random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / np.asarray(1.0 - self.rate, dtype=x.dtype))
@@ -350,7 +350,7 @@ class Flatten(Layer):
         return (math.prod(input_shape),)
 
     def forward(self, x):
-        x = as_input(x)
+        x = as_tensor(x)
         return x.reshape(x.shape[0], -1)
 
 

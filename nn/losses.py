@@ -119,8 +119,13 @@ def _mse(y, p):
 
 
 def _bce(y, p, from_logits=False):
-    if from_logits:  # max(x, 0) - x*y + log(1 + exp(-|x|)), stable for any x
-        return (p.relu() - p * y + ((-p.abs()).exp() + 1).log()).mean()
+    if from_logits:
+        # max(x, 0) - x*y + log(1 + exp(-|x|)), stable for any x. max(x, 0) = x * [x >= 0] and
+        # -|x| = x * -sign(x) with constant masks that agree at x = 0, so the gradient is
+        # sigmoid(x) - y everywhere (relu and abs each take slope 0 at 0, which would not add up)
+        pos = p.data >= 0
+        sign = np.where(pos, -1, 1).astype(p.dtype)
+        return (p * (pos - y) + ((p * sign).exp() + 1).log()).mean()
     p = p.clip(EPSILON, 1 - EPSILON)
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 

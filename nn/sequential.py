@@ -202,7 +202,7 @@ class Sequential(Module):
         elif validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
-            cut = int(len(x) * (1 - validation_split))
+            cut = math.ceil(len(x) * (1 - validation_split))  # as Keras
             if cut == 0 or cut == len(x):
                 raise ValueError(
                     f"fit: validation_split={validation_split} leaves no samples for "
