@@ -634,16 +634,19 @@ def _conv2d(x, w, stride=(1, 1), padding=((0, 0), (0, 0))):
     )
 
 
-@rule("conv2d", _conv2d, arity=2)
-def conv2d(g, out, x, w, stride=(1, 1), padding=((0, 0), (0, 0))):
+@rule("conv2d", _conv2d, arity=2, partial=True)
+def conv2d(g, out, x, w, stride=(1, 1), padding=((0, 0), (0, 0)), needs=(True, True)):
     """y[n,i,j,f] = sum_abc xpad[n,si+a,sj+b,c] w[a,b,c,f]; d/dw = cols^T g, d/dx = col2im(g w^T)"""
     kh, kw, c, f = w.shape
-    cols = _im2col(x, kh, kw, stride, padding)
-    cols = cols.reshape((-1, kh * kw * c))
     g2 = g.reshape((-1, f))
-    dw = (cols.T @ g2).reshape(w.shape)
-    dcols = (g2 @ w.reshape((kh * kw * c, f)).T).reshape(tuple(out.shape[:3]) + (kh, kw, c))
-    return _col2im(dcols, x.shape, stride, padding), dw
+    dx = dw = None
+    if needs[1]:
+        cols = _im2col(x, kh, kw, stride, padding).reshape((-1, kh * kw * c))
+        dw = (cols.T @ g2).reshape(w.shape)
+    if needs[0]:  # skipped for a data input (the first layer's images)
+        dcols = (g2 @ w.reshape((kh * kw * c, f)).T).reshape(tuple(out.shape[:3]) + (kh, kw, c))
+        dx = _col2im(dcols, x.shape, stride, padding)
+    return dx, dw
 
 
 def _max_pool2d(x, size=(2, 2), stride=(2, 2)):

@@ -24,12 +24,13 @@ def as_input(x, dtype=np.float32):
 
     Layers take plain arrays as constants (no leaf node per batch) and Tensors as they are.
     """
-    if isinstance(x, Tensor):
+    cls = x.__class__
+    if cls is Tensor or (cls is np.ndarray and x.dtype == dtype):
         return x
     a = x if isinstance(x, np.ndarray) else np.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"expected numbers as input, got an array of dtype {a.dtype}")
-    return a if a.dtype == dtype else a.astype(dtype)
+    return a if dtype is None or a.dtype == dtype else a.astype(dtype)
 
 
 def as_tensor(x):
@@ -67,6 +68,13 @@ ACTIVATIONS = {
     "sigmoid": lambda x: as_tensor(x).sigmoid(),
     "tanh": lambda x: as_tensor(x).tanh(),
     "softmax": lambda x: as_tensor(x).softmax(axis=-1),
+}
+# the same on a Tensor, one call each (Dense and Conv2D always have a Tensor to activate)
+_ON_TENSOR = {
+    "relu": Tensor.relu,
+    "sigmoid": Tensor.sigmoid,
+    "tanh": Tensor.tanh,
+    "softmax": Tensor.softmax,
 }
 
 
@@ -226,6 +234,7 @@ class Dense(Layer):
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = int(units)
         self.activation, self._act = get_activation(activation)
+        self._act = _ON_TENSOR.get(self.activation, self._act)
         self.use_bias = bool(use_bias)
         self.weight = None
         self.bias = None
@@ -248,15 +257,17 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def forward(self, x):
-        x = as_input(x)
+        if x.__class__ is not np.ndarray or x.dtype != np.float32:
+            x = as_input(x)
         if not self.built:
             self.build_from(x.shape[1:])
-        elif x.ndim < 2 or x.shape[-1] != self.weight.data.shape[0]:
-            raise self.shape_error(self.input_shape, x.shape)
+        shape = x.shape
+        if len(shape) < 2 or shape[-1] != self.input_shape[-1]:
+            raise self.shape_error(self.input_shape, shape)
         y = x @ self.weight
         if self.bias is not None:
             y = y + self.bias
-        return self._act(y)
+        return y if self._act is linear else self._act(y)
 
     def extra_repr(self):
         text = f"{self.units}, activation={self.activation!r}"
@@ -395,6 +406,7 @@ class Conv2D(Layer):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
         self.padding = padding
         self.activation, self._act = get_activation(activation)
+        self._act = _ON_TENSOR.get(self.activation, self._act)
         self.use_bias = bool(use_bias)
         self.weight = None
         self.bias = None

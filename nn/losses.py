@@ -136,7 +136,8 @@ def _cce(y, p, from_logits=False):
 
 
 def _sparse_cce(y, p, from_logits=False):
-    lead = tuple(np.indices(y.shape, sparse=True))  # every position but the class axis
+    # every position but the class axis: rows 0..n-1 for labels of shape (n,)
+    lead = (np.arange(len(y)),) if y.ndim == 1 else tuple(np.indices(y.shape, sparse=True))
     if from_logits:
         return -p.log_softmax(axis=-1)[(*lead, y)].mean()
     return -p[(*lead, y)].clip(EPSILON, 1 - EPSILON).log().mean()

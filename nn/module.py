@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad, scope
 
-_DEPTH = 0  # how many module calls are running (0: the next call is a root call)
+_DEPTH = 0  # 1 while a root module's forward runs (0: the next call is a root call)
 _VERSION = 0  # bumped when a module's structure may have changed; roots re-name their tree
 
 
@@ -60,20 +60,19 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         global _DEPTH
-        if _DEPTH == 0:  # a root call: name the tree (only when it may have changed)
-            if self._walked != _VERSION:
-                self._name_tree()
-            cm = None
-        else:
+        if _DEPTH:  # inside a parent's forward: run under this module's dotted name
             cm = self._scope
-        _DEPTH += 1
-        try:
             if cm is None:
                 return self.forward(*args, **kwargs)
             with cm:
                 return self.forward(*args, **kwargs)
+        if self._walked != _VERSION:  # a root call: name the tree when it may have changed
+            self._name_tree()
+        _DEPTH = 1
+        try:
+            return self.forward(*args, **kwargs)
         finally:
-            _DEPTH -= 1
+            _DEPTH = 0
 
     def _name_tree(self):
         global _VERSION

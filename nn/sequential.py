@@ -85,7 +85,8 @@ class Sequential(Module):
         return (None, *self._shapes[-1]) if self.built and self._shapes else None
 
     def forward(self, x):
-        x = as_input(x, self._input_dtype())
+        if x.__class__ is not np.ndarray or x.dtype != np.float32:  # fit's batches skip this
+            x = as_input(x, self._input_dtype())
         if not self.built:
             self.build(x.shape[1:])
         for layer in self.layers:
