@@ -480,31 +480,39 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
         yield result
 
 
+class _Mark:
+    """A visited-marker for one backward pass."""
+
+    __slots__ = ()
+
+
 def _backward_floats(root):
     """The fast path of backward for scalar graphs without hooks or anomaly checks.
 
     Leaves the same gradients as `_run`: intermediates start from 0.0, leaves accumulate.
     """
-    # depth-first post-order of the non-leaf nodes; a node's grad is None once visited
+    # depth-first post-order of the non-leaf nodes; a node's grad is this pass's own marker
+    # object once visited (a fresh marker each pass, so nothing stale is ever mistaken for it)
+    mark = _Mark()
     order = []
     stack = [root]
     push, pop, finish = stack.append, stack.pop, order.append
     while stack:
         n = pop()
-        if n is None:  # the marker: the node below it is finished
+        if n is None:  # the end marker: the node below it is finished
             finish(pop())
             continue
-        if n.grad is None:
+        if n.grad is mark:
             continue
-        n.grad = None
+        n.grad = mark
         push(n)
         push(None)
         a = n._a
-        if a.__class__ is not float and a._op is not None and a.grad is not None:
+        if a.__class__ is not float and a._op is not None and a.grad is not mark:
             push(a)
         if n._op.arity == 2:
             b = n._b
-            if b.__class__ is not float and b._op is not None and b.grad is not None:
+            if b.__class__ is not float and b._op is not None and b.grad is not mark:
                 push(b)
     order.reverse()
     for n in order:
@@ -583,10 +591,15 @@ def _backward_arrays(root, seed):
             prev = p.grad
             if prev is not None:
                 p.grad = prev + gp
-            elif p._op is None and (gp is g or gp.base is not None):
-                p.grad = gp.copy()  # a leaf never shares its gradient array with another node
+            elif p._op is None and (gp is g or (gp.base is not None and _shared(gp, g))):
+                p.grad = gp.copy()  # a leaf owns its gradient: no view, nothing shared
             else:
                 p.grad = gp
+
+
+def _shared(view, g):
+    """True when a view may alias g, or is a read-only (broadcast) view."""
+    return not view.flags.writeable or np.may_share_memory(view, g)
 
 
 def _check_vjp_result(op, grads, ins):

@@ -551,3 +551,18 @@ def test_custom_vjp_that_returns_a_bare_array_is_named():
         bare(Tensor([1.0, 2.0], requires_grad=True)).sum().backward()
     with pytest.raises(BackwardError, match=r"bare: its vjp must return a tuple.*got float"):
         bare(Value(1.0)).backward()
+
+
+def test_backward_after_an_abandoned_backward_steps():
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    d = c + a
+    e = d * d
+    next(backward_steps(e))  # stop after the first step: intermediates hold partial state
+    e.backward()
+    assert a.grad == pytest.approx(2 * d.data * (b.data + 1))
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    u = (t * t).sum()
+    next(backward_steps(u))
+    u.backward()
+    np.testing.assert_allclose(t.grad, [2.0, 4.0])
