@@ -307,3 +307,30 @@ def test_bad_fit_arguments():
         model.fit(x, y, batch_size=0, verbose=0)
     with pytest.raises(TypeError, match="callbacks must be nn.callbacks.Callback"):
         model.fit(x, y, callbacks=[print], verbose=0)
+
+
+def test_embedding_model_trains_on_integer_ids():
+    # the label is whether token 3 appears in a sequence of 4 ids out of 6
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 6, size=(400, 4))
+    y = (ids == 3).any(axis=1).astype(np.float32)
+    nn.manual_seed(0)
+    model = nn.Sequential(
+        [nn.Embedding(6, 4), nn.Flatten(), nn.Dense(8, activation="relu"), nn.Dense(1)]
+    )
+    model.compile(
+        optimizer=nn.optim.Adam(lr=0.05),
+        loss=nn.losses.BinaryCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history = model.fit(ids, y, epochs=15, verbose=0, seed=0)
+    assert history.history["accuracy"][-1] > 0.95
+    assert model.predict(ids[:3]).shape == (3, 1)
+
+
+def test_activation_may_be_a_function_or_a_layer():
+    x = np.array([[-1.0, 2.0]], dtype=np.float32)
+    for activation, want in [(lambda t: t * 2, [[-2.0, 4.0]]), (nn.ReLU(), [[0.0, 2.0]])]:
+        layer = nn.Dense(2, activation=activation, input_shape=(2,))
+        layer.set_weights([np.eye(2), np.zeros(2)])
+        assert layer(x).data.tolist() == want
