@@ -268,18 +268,19 @@ class Sequential(Module):
                     for cb in batch_cbs:
                         cb.on_batch_end(b, logs)
                 if bar is not None:
-                    bar.update(1)
                     now = time.perf_counter()
-                    if now - shown > 0.25:  # formatting numbers is costly: a few times a second
+                    if now - shown > 0.2:  # drawing is costly: move the bar a few times a second
                         shown = now
                         seen = min((b + 1) * batch_size, n)
                         bar.set_postfix_str(_fmt(names, [s / seen for s in sums]), refresh=False)
+                        bar.update(b + 1 - bar.n)
             logs = {name: s / n for name, s in zip(names, sums)}
             if xv is not None:
                 val = self._evaluate(xv, yv, batch_size, self._metric_fns(yv, len(xv)))
                 logs.update({f"val_{name}": v for name, v in zip(names, val)})
             if bar is not None:
-                bar.set_postfix_str(_fmt(logs, logs.values()), refresh=True)
+                bar.set_postfix_str(_fmt(logs, logs.values()), refresh=False)
+                bar.update(steps - bar.n)  # draws the finished bar with the epoch's numbers
                 bar.close()
             elif verbose == 2 or (verbose == 1 and bar_cls is None):
                 took = time.perf_counter() - t0
