@@ -7,7 +7,7 @@ wrong (a custom op, say), not only the input whose gradient came out wrong.
 import numpy as np
 
 from . import engine
-from .engine import Node, gradients, no_grad, toposort
+from .engine import Node, gradients, toposort
 from .tensor import Tensor
 from .value import Value
 
@@ -53,8 +53,7 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
     u_seed = float(u) if isinstance(y, Value) else u
 
     def contracted(args):
-        with no_grad():
-            out = f(*args)
+        out = f(*args)  # not under no_grad: f may take gradients itself (grad of grad)
         return float(np.sum(u * np.asarray(out.data, dtype=np.float64)))
 
     if y._op is None and not y.requires_grad:
@@ -76,9 +75,9 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
             if not abs(got - numeric) <= atol + rtol * abs(numeric):
                 culprit = _find_bad_rule(y, u_seed, eps, atol, rtol)
                 where = f"op {culprit}" if culprit else "the function's gradient"
-                index = np.unravel_index(j, np.shape(x.data)) if np.ndim(x.data) else ()
+                index = [int(k) for k in np.unravel_index(j, np.shape(x.data))]
                 raise GradcheckError(
-                    f"gradcheck failed at {where}: d(output)/d(input {i}){list(index)} "
+                    f"gradcheck failed at {where}: d(output)/d(input {i}){index} "
                     f"expected {numeric:.6g} (central differences), got {got:.6g}"
                 )
     return True
@@ -87,7 +86,7 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
 def _rebuild(like, flat):
     if isinstance(like, Value):
         return Value(float(flat[0]))
-    return Tensor(flat.reshape(like.data.shape), dtype=np.float64)
+    return Tensor(flat.reshape(like.data.shape), requires_grad=True, dtype=np.float64)
 
 
 def _find_bad_rule(root, u, eps, atol, rtol):

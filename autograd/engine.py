@@ -292,9 +292,7 @@ def describe(x):
 def finish(out, op, a, b, ctx=None, requires_grad=True):
     """Slow path of node creation: no_grad, module scope tags, anomaly checks."""
     if GRAD and requires_grad:
-        out._op, out._a, out._b = op, a, b
-        if ctx:
-            out._ctx = ctx
+        out._op, out._a, out._b, out._ctx = op, a, b, ctx
         if SCOPE is not None:
             out._scope = SCOPE
     else:
@@ -674,6 +672,8 @@ def grad(f, argnum=0):
                 x = value.Value(float(x))
             else:
                 x = tensor.Tensor(x, requires_grad=True, dtype=np.float64)
+        elif x._op is None and not x.requires_grad:  # a constant leaf: differentiate a copy
+            x = type(x)(x.data, requires_grad=True)
         args[argnum] = x
         y = f(*args, **kwargs)
         if not isinstance(y, Node):

@@ -566,3 +566,14 @@ def test_backward_after_an_abandoned_backward_steps():
     next(backward_steps(u))
     u.backward()
     np.testing.assert_allclose(t.grad, [2.0, 4.0])
+
+
+def test_gradcheck_of_a_function_that_takes_gradients():
+    assert gradcheck(grad(lambda x: (x**3).sum()), Tensor([1.0, 2.0]))
+    assert gradcheck(grad(lambda x: x.tanh()), Value(0.4))
+
+
+def test_gradcheck_error_shows_plain_indices():
+    wrong = Op("wrong_scale", lambda x: x * 2, lambda g, out, x: (g * 3,))
+    with pytest.raises(GradcheckError, match=r"d\(output\)/d\(input 0\)\[0, 0\] expected"):
+        gradcheck(wrong, Tensor([[1.0, 2.0]]))
