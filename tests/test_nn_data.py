@@ -49,3 +49,14 @@ def test_train_test_split_and_errors():
         data.train_test_split(x, y[:3])
     with pytest.raises(ValueError, match="n_samples must be an int >= 2"):
         data.make_moons(1)
+
+
+def test_iris():
+    x, y = data.load_iris()
+    assert x.shape == (150, 4) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [50, 50, 50] and (np.diff(y) >= 0).all()
+    # the first flower, and the column means of Fisher's data (sepal, then petal, in cm)
+    np.testing.assert_allclose(x[0], [5.1, 3.5, 1.4, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(x.mean(axis=0), [5.8433, 3.0573, 3.758, 1.1993], atol=1e-4)
+    # setosa's petals are shorter than every other flower's: the easy, separable class
+    assert x[y == 0, 2].max() < x[y != 0, 2].min()

@@ -1,7 +1,8 @@
 """Small data sets for demos and tests: seeded 2-d toys and the 8x8 digits, never downloaded.
 
 Every generator returns (X, y): X float32 of shape (n_samples, 2), y int64 class ids.
-`load_digits` reads the 1797 digits shipped beside this file (see digits.README).
+`load_digits` and `load_iris` read the digits and Fisher's irises shipped beside this file (see
+digits.README and iris.README).
 """
 
 import os
@@ -125,6 +126,22 @@ def load_digits(images=False, scale=True):
         x /= 16.0
     x = x[..., None] if images else x.reshape(len(x), 64)
     return x, target.astype(np.int64)
+
+
+def load_iris():
+    """Fisher's 150 iris flowers, 50 of each species (as bundled by scikit-learn; iris.README).
+
+    Returns:
+        (X float32 of shape (150, 4), y int64 species 0..2). The columns of X are sepal
+        length, sepal width, petal length and petal width in cm; the species are 0 setosa,
+        1 versicolor, 2 virginica, in that order of the rows.
+
+    >>> X, y = load_iris()
+    >>> X.shape, X.dtype, np.bincount(y).tolist(), X[0].tolist()
+    ((150, 4), dtype('float32'), [50, 50, 50], [5.1, 3.5, 1.4, 0.2])
+    """
+    table = np.loadtxt(os.path.join(_HERE, "iris.csv"), delimiter=",", skiprows=1)
+    return table[:, :4].astype(np.float32), table[:, 4].astype(np.int64)
 
 
 def train_test_split(*arrays, test_size=0.25, shuffle=True, seed=None):
