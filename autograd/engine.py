@@ -392,8 +392,8 @@ def _seed(root, grad, create_graph):
 def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
     """The one backward driver. A generator: yields a Step per node when `steps` is True.
 
-    With `wrt` (a sequence of nodes), it leaves every leaf's .grad as it was and stores the
-    gradient of each node of `wrt` in the dict `wrt_grads` it yields at the end instead.
+    With `wrt` (a sequence of nodes), it treats those nodes as leaves, leaves every leaf's
+    .grad as it was, and yields at the end a dict {node of wrt: its gradient} instead.
     """
     if not isinstance(root, Node):
         raise TypeError(f"backward: expected a Value or Tensor, got {type(root).__name__}")
