@@ -74,12 +74,15 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
             got = analytic[i][j]
             if not abs(got - numeric) <= atol + rtol * abs(numeric):
                 culprit = _find_bad_rule(y, u_seed, eps, atol, rtol)
-                where = f"op {culprit}" if culprit else "the function's gradient"
                 index = [int(k) for k in np.unravel_index(j, np.shape(x.data))]
-                raise GradcheckError(
-                    f"gradcheck failed at {where}: d(output)/d(input {i}){index} "
-                    f"expected {numeric:.6g} (central differences), got {got:.6g}"
+                at = f"{index}" if index else ""
+                overall = (
+                    f"d(output)/d(input {i}){at} expected {numeric:.6g} (central differences), "
+                    f"got {got:.6g}"
                 )
+                if culprit:
+                    raise GradcheckError(f"gradcheck failed at op {culprit}. Overall: {overall}")
+                raise GradcheckError(f"gradcheck failed: {overall}")
     return True
 
 
@@ -123,8 +126,9 @@ def _find_bad_rule(root, u, eps, atol, rtol):
                 numeric = total / (2 * eps)
                 if j < got.size and not abs(got[j] - numeric) <= atol + rtol * abs(numeric):
                     name = f" ({node.label})" if node.label else ""
+                    element = "" if scalar else f" element {j}"
                     return (
-                        f"{op.name!r}{name}: its vjp gives {got[j]:.6g} for input {k} element "
-                        f"{j} where central differences give {numeric:.6g}"
+                        f"{op.name!r}{name}: checked alone, its vjp gives {got[j]:.6g} for input "
+                        f"{k}{element} where central differences give {numeric:.6g}"
                     )
     return None

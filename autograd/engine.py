@@ -469,6 +469,10 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
                 contributions.append((p, locals_[i], gp))
         if steps:
             yield Step(n, g, tuple(contributions), index)
+    if create_graph:  # intermediates keep plain numbers: a node in .grad could make a cycle
+        for n in order:
+            if n._op is not None and n not in stop and isinstance(n.grad, Node):
+                n.grad = n.grad.data
     if wrt is not None:
         result = {}
         for n in wrt:

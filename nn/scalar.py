@@ -92,14 +92,15 @@ class Layer(Module):
 class MLP(Module):
     """Layers of sizes `nouts` on `nin` inputs; ReLU inside and a linear last layer (micrograd).
 
-    `activations` (one per layer) overrides that choice.
+    `activations` (one per layer) overrides that choice. Weights are labelled by their place:
+    `w2[j,i]` is layer 2, neuron j, input i; `b2[j]` that neuron's bias.
 
     >>> import random
     >>> random.seed(0)
     >>> model = MLP(3, [4, 4, 1])
     >>> y = model([2.0, 3.0, -1.0]); y.backward()
-    >>> len(model.parameters()), type(y).__name__
-    (41, 'Value')
+    >>> len(model.parameters()), type(y).__name__, model.parameters()[5].label
+    (41, 'Value', 'w1[1,1]')
     """
 
     __slots__ = ("layers",)
@@ -113,6 +114,11 @@ class MLP(Module):
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activation=activations[i]) for i in range(len(nouts))
         ]
+        for n, layer in enumerate(self.layers, 1):  # name weights by place: w2[j,i], b2[j]
+            for j, neuron in enumerate(layer.neurons):
+                for i, w in enumerate(neuron.w):
+                    w.label = f"w{n}[{j},{i}]"
+                neuron.b.label = f"b{n}[{j}]"
 
     def __call__(self, x):
         for layer in self.layers:

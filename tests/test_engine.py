@@ -575,5 +575,32 @@ def test_gradcheck_of_a_function_that_takes_gradients():
 
 def test_gradcheck_error_shows_plain_indices():
     wrong = Op("wrong_scale", lambda x: x * 2, lambda g, out, x: (g * 3,))
-    with pytest.raises(GradcheckError, match=r"d\(output\)/d\(input 0\)\[0, 0\] expected"):
+    with pytest.raises(GradcheckError, match=r"Overall: d\(output\)/d\(input 0\)\[0, 0\] expected"):
         gradcheck(wrong, Tensor([[1.0, 2.0]]))
+
+
+def test_grad_leaves_no_nodes_in_intermediate_grads():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(1.0)
+        s = grad(lambda v: v.exp() - 2 * v)(x)
+        assert s.data == pytest.approx(math.e - 2)
+        from autograd import toposort
+
+        nodes = toposort(s)
+        assert all(not isinstance(n.grad, Value) for n in nodes if not n.is_leaf)
+        ref = weakref.ref(s)
+        del s, nodes
+        assert ref() is None  # no reference cycle through a .grad
+    finally:
+        gc.enable()
+
+
+def test_gradcheck_message_for_a_scalar_custom_op():
+    sq = Op("sq", lambda x: x * x, lambda g, out, x: (g * x,))
+    with pytest.raises(GradcheckError) as err:
+        gradcheck(sq, Value(3.0))
+    msg = str(err.value)
+    assert "op 'sq': checked alone, its vjp gives" in msg and "[]" not in msg
+    assert "element" not in msg and "Overall: d(output)/d(input 0) expected" in msg
