@@ -37,6 +37,10 @@ setup() {
     fi
 }
 
+# The graphs here multiply small matrices, where one BLAS thread is faster than two and does not
+# stall when the other core is busy; set OPENBLAS_NUM_THREADS yourself to override.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+
 cmd="${1:-help}"
 shift || true
 case "$cmd" in

@@ -22,6 +22,10 @@ class Module:
             p.grad = 0.0
 
     def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_parameters(self):
+        """(dotted name, Value) pairs, as nn.Module gives: `layers.0.neurons.1.w.2`."""
         return []
 
 
@@ -63,8 +67,8 @@ class Neuron(Module):
             return act.sigmoid()
         return act
 
-    def parameters(self):
-        return self.w + [self.b]
+    def named_parameters(self):
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
     def __repr__(self):
         return f"{self.activation.capitalize()}Neuron({len(self.w)})"
@@ -82,8 +86,12 @@ class Layer(Module):
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self):
-        return [p for n in self.neurons for p in n.parameters()]
+    def named_parameters(self):
+        return [
+            (f"neurons.{j}.{name}", p)
+            for j, n in enumerate(self.neurons)
+            for name, p in n.named_parameters()
+        ]
 
     def __repr__(self):
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -101,6 +109,9 @@ class MLP(Module):
     >>> y = model([2.0, 3.0, -1.0]); y.backward()
     >>> len(model.parameters()), type(y).__name__, model.parameters()[5].label
     (41, 'Value', 'w1[1,1]')
+    >>> model.named_parameters()[5][0]
+    'layers.0.neurons.1.w.1'
+
     """
 
     __slots__ = ("layers",)
@@ -125,8 +136,12 @@ class MLP(Module):
             x = layer(x)
         return x
 
-    def parameters(self):
-        return [p for layer in self.layers for p in layer.parameters()]
+    def named_parameters(self):
+        return [
+            (f"layers.{i}.{name}", p)
+            for i, layer in enumerate(self.layers)
+            for name, p in layer.named_parameters()
+        ]
 
     def __repr__(self):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
@@ -137,7 +152,8 @@ def from_sequential(model):
 
     Neuron j of layer i gets weights `layers[i].weight[:, j]` and bias `layers[i].bias[j]`;
     each Dense's activation must be relu, tanh, sigmoid or linear. Its outputs, any loss built
-    from them and every gradient match the Tensor model's (within float32 rounding).
+    from them and every gradient match the Tensor model's (within float32 rounding). The weights
+    are copied when it is called: after more training, call it again for a fresh twin.
 
     >>> import nn
     >>> nn.manual_seed(0)
