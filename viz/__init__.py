@@ -1,0 +1,42 @@
+"""viz: draw a computation graph with data and gradient on every node, step through backprop
+(a Jupyter widget, or one offline HTML file), and plot training.
+
+It only reads the node protocol (data, grad, label, op, operands, scope, ...) and
+`autograd.backward_steps`; it never changes a graph and never imports nn. Graphviz (`graphviz`),
+anywidget and matplotlib come with the `viz` extra and are imported only when used.
+
+>>> from autograd import Value
+>>> import viz
+>>> a = Value(2.0, label="a"); b = Value(-3.0, label="b"); c = a * b; c.backward()
+>>> g = viz.draw_graph(c)
+>>> g.source.count("->")
+3
+"""
+
+from .export import export_html
+from .fmt import format_data, format_grad, format_number
+from .graph import LEGEND, GraphTooLargeError, draw_graph, legend
+from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
+
+
+def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
+    """A Jupyter widget stepping through `root`'s backward pass (see `viz.widget.step_through`)."""
+    from .widget import step_through as make
+
+    return make(root, names=names, rankdir=rankdir, max_nodes=max_nodes, grad=grad)
+
+
+__all__ = [
+    "LEGEND",
+    "GraphTooLargeError",
+    "draw_graph",
+    "export_html",
+    "format_data",
+    "format_grad",
+    "format_number",
+    "legend",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
+    "plot_history",
+    "step_through",
+]

@@ -1,0 +1,63 @@
+"""`step_through`: the Jupyter widget (anywidget) that steps through backward in the browser.
+
+The graph is laid out once by `dot` on the Python side; `static/viewer.js` (the same file the
+HTML export inlines) does the stepping in the browser, with no kernel round trip per step.
+"""
+
+from pathlib import Path
+
+import anywidget
+import traitlets
+
+from .steps import viewer_payload
+
+STATIC = Path(__file__).parent / "static"
+
+
+class StepThrough(anywidget.AnyWidget):
+    """Previous / next / play / a slider / reset through backward, node by node.
+
+    Traits (synced with the browser): `svg` (the laid-out graph), `data` (the steps: for each,
+    the node, the gradient texts that change and the chain-rule lines) and `step` (0 = before
+    backward, k = after the k-th node; setting it from Python moves the viewer).
+    """
+
+    _esm = (STATIC / "viewer.js").read_text(encoding="utf-8")
+    _css = (STATIC / "viewer.css").read_text(encoding="utf-8")
+    svg = traitlets.Unicode("").tag(sync=True)
+    data = traitlets.Dict().tag(sync=True)
+    step = traitlets.Int(0).tag(sync=True)
+
+    @traitlets.validate("step")
+    def _valid_step(self, proposal):
+        k = proposal["value"]
+        n = len(self.data.get("steps", ()))
+        if not 0 <= k <= n:
+            raise traitlets.TraitError(f"step must be between 0 and {n}, got {k}")
+        return k
+
+    @property
+    def n_steps(self):
+        return len(self.data.get("steps", ()))
+
+
+def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
+    """A Jupyter widget that steps through `root`'s backward pass one node at a time.
+
+    The current node is highlighted, gradients appear as they are computed, and a panel shows
+    the chain rule of the step, one line per parent, e.g.
+    `dL/da += dL/dc * dc/da = 0.5 * 2.0 = 1.0`. The graph is not changed: the steps come from
+    `backward_steps` and every `.grad` is put back afterwards.
+
+    Args:
+        root: a scalar Value or Tensor (or a Tensor with `grad=` given).
+        names: `dict(model.named_parameters())` to label parameters with their dotted names.
+        rankdir: Graphviz direction ("LR" or "TB", ...).
+        max_nodes: raise GraphTooLargeError above this many drawn nodes.
+        grad: the seed gradient for a non-scalar root.
+
+    Returns:
+        A `StepThrough` widget (its `step` trait is the current step).
+    """
+    svg, data = viewer_payload(root, names, rankdir, max_nodes, grad)
+    return StepThrough(svg=svg, data=data, step=0)
