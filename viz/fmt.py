@@ -42,6 +42,8 @@ def array_stats(a):
     with np.errstate(all="ignore"):
         f = a.astype(np.float64, copy=False)
         lo, mean, hi = np.nanmin(f), np.nanmean(f), np.nanmax(f)
+    if abs(mean) < 1e-9 * max(abs(lo), abs(hi)):
+        mean = 0.0  # rounding noise of a sum that cancels
     return f"min {format_number(lo)} mean {format_number(mean)} max {format_number(hi)}"
 
 

@@ -136,8 +136,9 @@ def build_drawing(
     them), and `grad_texts` {number: text} replaces the gradient text (to size the boxes).
     """
     keep = trace.depends_on(focus) if focus is not None else None
+    start = trace.index[focus] if focus is not None else None  # its own op is not on a path
     if max_nodes is not None:
-        count = count_nodes(trace, keep)
+        count = count_nodes(trace, keep) - (start is not None and bool(trace.inputs[start]))
         if count > max_nodes:
             too_large(count, max_nodes, what)
     names = name_map(names)
@@ -156,7 +157,7 @@ def build_drawing(
             _styled(Box(f"v{i}", "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)
         )
         ins = trace.inputs[i]
-        if not ins:
+        if not ins or i == start:
             continue
         op_rows = [(n.op or "op", "op")]
         attrs = n.attrs
@@ -302,7 +303,10 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
             if r.startswith("m"):
                 s = group[i]
                 st = stats[s]
-                rows = [(s or "(model)", "name"), (f"{st['params']} params", "data")]
+                rows = [
+                    (s or "(model)", "name"),
+                    (f"{st['params']} param{'s' if st['params'] != 1 else ''}", "data"),
+                ]
                 if show_grad and st["params"]:
                     g = format_number(math.sqrt(st["sq"])) if st["has_grad"] else "None"
                     rows.append((f"‖grad‖ {g}", "grad"))
