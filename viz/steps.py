@@ -83,11 +83,12 @@ def record(trace, names=None, grad=None):
         g_text = format_grad(s.grad)
         sets = [[f"v{i}", "grad " + g_text]]
         texts.setdefault(i, set()).add(g_text)
+        g_short = format_short(s.grad)
         if i == 0:
-            lines = [f"d{R}/d{R} = {g_text}   (the seed: backward starts here)"]
+            lines = [f"d{R}/d{R} = {g_short}   (the seed: backward starts here)"]
         else:
             lines = [
-                f"d{R}/d{name} = {g_text}   (complete: every use of {name} has passed it back)"
+                f"d{R}/d{name} = {g_short}   (complete: every use of {name} has passed it back)"
             ]
         if not s.contributions:
             what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"

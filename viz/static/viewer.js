@@ -87,6 +87,17 @@ export function mount(el, data, svg, onStep) {
     play.textContent = "▶ play";
   }
 
+  // scroll the graph (not the page) so that the current node is in view
+  function reveal(g) {
+    const box = g.getBoundingClientRect();
+    const view = graph.getBoundingClientRect();
+    if (!box.width || !view.width) return;
+    if (box.left < view.left || box.right > view.right)
+      graph.scrollLeft += (box.left + box.right) / 2 - (view.left + view.right) / 2;
+    if (box.top < view.top || box.bottom > view.bottom)
+      graph.scrollTop += (box.top + box.bottom) / 2 - (view.top + view.bottom) / 2;
+  }
+
   function show(k, quiet) {
     k = Math.max(0, Math.min(N, Number(k) || 0));
     const text = new Map();
@@ -106,6 +117,7 @@ export function mount(el, data, svg, onStep) {
       n.shape.setAttribute("stroke-width", st === "current" ? "3" : n.width);
       n.g.classList.toggle("stepgrad-current", st === "current");
     }
+    if (k > 0 && nodes.has(steps[k - 1].node)) reveal(nodes.get(steps[k - 1].node).g);
     panel.textContent = k === 0 ? data.intro : steps[k - 1].lines.join("\n");
     status.textContent =
       k === 0 ? `step 0 / ${N}` : `step ${k} / ${N}: ${steps[k - 1].name} (${steps[k - 1].op || "leaf"})`;
