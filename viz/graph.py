@@ -417,7 +417,7 @@ def _box_attrs(box):
             margin="0.12,0.1",
         )
     else:
-        a.update(shape="box", style="rounded,filled", fontsize="10", margin="0.06,0.03")
+        a.update(shape="box", style="rounded,filled", fontsize="10", margin="0.1,0.04")
     if box.kind != "op" and box.kind != "constant":
         a["color"] = box.border
     if box.penwidth != 1.0:
