@@ -546,8 +546,8 @@ def draw_graph(
     return to_digraph(d, rankdir)
 
 
-def legend(rankdir="LR"):
-    """A small Digraph showing the colour of each kind of node."""
+def legend(rankdir="TB"):
+    """A small Digraph showing the colour of each kind of node, in one row by default."""
     d = Drawing()
     for kind in (
         "parameter",
