@@ -19,6 +19,7 @@ BOOT = """
 const app = document.getElementById("stepgrad-app");
 const data = JSON.parse(document.getElementById("stepgrad-data").textContent);
 mount(app, data, app.querySelector("svg"), null).show(0);
+app.focus();  // the arrow keys and space step at once, without a click first
 """
 
 PAGE = """<!DOCTYPE html>
