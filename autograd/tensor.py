@@ -320,6 +320,12 @@ class Tensor(Node):
     def numpy(self):
         return self.data
 
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) gives the data (so matplotlib and numpy functions take Tensors)."""
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element Tensor has an item, shape is {self.shape}")

@@ -604,3 +604,12 @@ def test_gradcheck_message_for_a_scalar_custom_op():
     msg = str(err.value)
     assert "op 'sq': checked alone, its vjp gives" in msg and "[]" not in msg
     assert "element" not in msg and "Overall: d(output)/d(input 0) expected" in msg
+
+
+def test_numpy_reads_a_tensor_as_its_data():
+    t = Tensor([[1.0, 2.0]], requires_grad=True)
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    assert float(np.max(t.data)) == 2.0
+    with pytest.raises(TypeError):
+        np.add(t, 1.0)  # ufuncs defer to Tensor's own operators, which build the graph
