@@ -95,3 +95,20 @@ def test_scalar_networks_take_values_and_tensor_models_take_arrays():
         n([Tensor([1.0]), Tensor([2.0])])
     with pytest.raises(ValueError, match="activation must be one of"):
         Neuron(2, activation="softmax")
+
+
+def test_scalar_mlp_names_its_parameters_like_nn_module():
+    import random
+
+    random.seed(0)
+    m = nn.scalar.MLP(3, [2, 1])
+    names = [name for name, _ in m.named_parameters()]
+    assert names[:4] == [
+        "layers.0.neurons.0.w.0",
+        "layers.0.neurons.0.w.1",
+        "layers.0.neurons.0.w.2",
+        "layers.0.neurons.0.b",
+    ]
+    assert names[-1] == "layers.1.neurons.0.b" and len(names) == len(m.parameters()) == 11
+    assert [p for _, p in m.named_parameters()] == m.parameters()
+    assert m.parameters()[1].label == "w1[0,1]" and m.parameters()[-1].label == "b2[0]"
