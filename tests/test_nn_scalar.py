@@ -98,8 +98,6 @@ def test_scalar_networks_take_values_and_tensor_models_take_arrays():
 
 
 def test_scalar_mlp_names_its_parameters_like_nn_module():
-    import random
-
     random.seed(0)
     m = nn.scalar.MLP(3, [2, 1])
     names = [name for name, _ in m.named_parameters()]
