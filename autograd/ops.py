@@ -185,17 +185,19 @@ class m:
     def sum_to(g, shape):
         """Sum a gradient back to `shape` (the inverse of broadcasting)."""
         key = (g.shape, shape)
-        axes = _SUM_AXES.get(key)
-        if axes is None:
+        plan = _SUM_AXES.get(key)
+        if plan is None:
             lead = len(key[0]) - len(shape)
-            axes = tuple(range(lead)) + tuple(
-                lead + i for i, n in enumerate(shape) if n == 1 and key[0][lead + i] != 1
-            )
+            ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and key[0][lead + i] != 1)
+            plan = (tuple(range(lead)) + ones, not ones)
             if len(_SUM_AXES) < 4096:
-                _SUM_AXES[key] = axes
-        if axes:
-            g = g.sum(axis=axes, keepdims=True)
-        return g.reshape(shape)
+                _SUM_AXES[key] = plan
+        axes, leading_only = plan
+        if not axes:
+            return g.reshape(shape)
+        if leading_only:  # e.g. a bias: summing the leading axes away leaves the shape
+            return g.sum(axis=axes)
+        return g.sum(axis=axes, keepdims=True).reshape(shape)
 
     @staticmethod
     def mT(x):
@@ -210,7 +212,7 @@ class m:
         return _scatter(g, shape, index)
 
 
-_SUM_AXES = {}  # (gradient shape, input shape) -> axes to sum over
+_SUM_AXES = {}  # (gradient shape, input shape) -> (axes to sum over, only leading axes?)
 
 
 def _axes(axis, ndim):

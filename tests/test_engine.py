@@ -613,3 +613,16 @@ def test_numpy_reads_a_tensor_as_its_data():
     assert float(np.max(t.data)) == 2.0
     with pytest.raises(TypeError):
         np.add(t, 1.0)  # ufuncs defer to Tensor's own operators, which build the graph
+
+
+def test_heap_pad_is_set_on_glibc_and_can_be_turned_off():
+    import subprocess
+
+    from autograd import engine
+
+    if sys.platform == "linux":
+        assert engine.keep_heap_pad() is True
+    assert engine.keep_heap_pad(0) is False
+    code = "import autograd, sys; sys.exit(0)"
+    env = {"STEPGRAD_HEAP_PAD": "0", "PATH": "/usr/bin:/bin"}
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
