@@ -475,6 +475,7 @@ def test_detect_anomaly_backward_names_op_and_where_it_was_created():
     assert f"{__file__}:{line}" in msg
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log:RuntimeWarning")
 def test_detect_anomaly_on_tensors_shows_stats():
     x = Tensor(np.linspace(-1, 1, 10), requires_grad=True)
     with detect_anomaly():
