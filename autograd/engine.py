@@ -516,13 +516,14 @@ class _Mark:
     __slots__ = ()
 
 
-def _backward_floats(root):
-    """The fast path of backward for scalar graphs without hooks or anomaly checks.
+def _nonleaf_order(root):
+    """The non-leaf nodes under `root` in backward order (depth-first post-order, reversed).
 
-    Leaves the same gradients as `_run`: intermediates start from 0.0, leaves accumulate.
+    The fast paths' toposort: a visited node's grad holds this pass's own marker object (a
+    fresh one each pass, so nothing stale is ever mistaken for it) instead of a visited set;
+    the caller resets every grad of the order before using it. Leaves are left out: they
+    only accumulate.
     """
-    # depth-first post-order of the non-leaf nodes; a node's grad is this pass's own marker
-    # object once visited (a fresh marker each pass, so nothing stale is ever mistaken for it)
     mark = _Mark()
     order = []
     stack = [root]
@@ -537,14 +538,25 @@ def _backward_floats(root):
         n.grad = mark
         push(n)
         push(None)
-        a = n._a
-        if a.__class__ is not float and a._op is not None and a.grad is not mark:
-            push(a)
-        if n._op.arity == 2:
-            b = n._b
-            if b.__class__ is not float and b._op is not None and b.grad is not mark:
-                push(b)
+        arity = n._op.arity
+        if arity == 1:
+            a = n._a
+            if isinstance(a, Node) and a._op is not None and a.grad is not mark:
+                push(a)
+            continue
+        for p in (n._a, n._b) if arity == 2 else n._a:
+            if isinstance(p, Node) and p._op is not None and p.grad is not mark:
+                push(p)
     order.reverse()
+    return order
+
+
+def _backward_floats(root):
+    """The fast path of backward for scalar graphs without hooks or anomaly checks.
+
+    Leaves the same gradients as `_run`: intermediates start from 0.0, leaves accumulate.
+    """
+    order = _nonleaf_order(root)
     for n in order:
         n.grad = 0.0
     root.grad = 1.0
@@ -583,31 +595,8 @@ def _backward_floats(root):
 
 
 def _backward_arrays(root, seed):
-    """The fast path of backward for Tensor graphs without hooks or anomaly checks.
-
-    Like `_backward_floats`, its depth-first order holds only the non-leaf nodes, marked as
-    visited by this pass's own marker in their grad slot; leaves accumulate directly.
-    """
-    mark = _Mark()
-    order = []
-    stack = [root]
-    push, pop, finish = stack.append, stack.pop, order.append
-    while stack:
-        n = pop()
-        if n is None:
-            finish(pop())
-            continue
-        if n.grad is mark:
-            continue
-        n.grad = mark
-        push(n)
-        push(None)
-        op = n._op
-        arity = op.arity
-        for p in (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a:
-            if isinstance(p, Node) and p._op is not None and p.grad is not mark:
-                push(p)
-    order.reverse()
+    """The fast path of backward for Tensor graphs without hooks or anomaly checks."""
+    order = _nonleaf_order(root)
     for n in order:
         n.grad = None
     root.grad = seed
