@@ -1,9 +1,10 @@
 """The graph machinery shared by Value and Tensor.
 
 `Node` (the protocol every graph node follows), grad mode (`no_grad`), module scopes, anomaly
-detection, the iterative topological sort and the one backward driver (also behind
-`backward_steps` and `grad`). The derivative rules live in ops.py, the front ends in value.py
-and tensor.py; nothing here imports them.
+detection, the iterative topological sort, the backward driver (also behind `backward_steps`
+and `grad`) with its two fast paths, and a malloc setting for training loops. The derivative
+rules live in ops.py, the front ends in value.py and tensor.py; only `grad` imports the front
+ends (to wrap plain numbers it is given).
 """
 
 import math
