@@ -343,3 +343,13 @@ def test_without_dot_the_digraph_still_comes_and_display_says_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all("apt install graphviz" in line for line in err)
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_missing_optional_package_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # as if the viz extra were missing
+    a = Value(2.0)
+    b = a * a
+    with pytest.raises(ImportError, match=r"draw_graph needs the Python package 'graphviz'.*viz"):
+        viz.draw_graph(b)

@@ -15,6 +15,7 @@ import sys
 
 from autograd import Node
 
+from .deps import require
 from .fmt import format_data, format_grad, format_number, format_short, nonfinite, norm
 from .trace import Trace, name_map, role, takes_part
 
@@ -428,7 +429,7 @@ def _box_attrs(box):
 
 def to_digraph(d, rankdir="LR", name="stepgrad"):
     """The Drawing as a `GraphDrawing` (a graphviz.Digraph that explains a missing `dot`)."""
-    import graphviz
+    graphviz = require("graphviz", "viz.draw_graph")
 
     cls = _graph_class(graphviz)
     g = cls(name=name)

@@ -9,6 +9,7 @@ import numpy as np
 
 from autograd import Node, Tensor, Value, no_grad
 
+from .deps import require
 from .fmt import norm
 
 
@@ -16,9 +17,9 @@ def _figure(ax, ncols=1, width=5.0):
     """(figure, axes) for new axes, or the given ax and its figure."""
     if ax is not None:
         return ax.figure, [ax]
-    from matplotlib.figure import Figure
+    figure = require("matplotlib.figure", "viz's plots")
 
-    fig = Figure(figsize=(width * ncols, 3.6), layout="constrained")
+    fig = figure.Figure(figsize=(width * ncols, 3.6), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 

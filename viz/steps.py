@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd import backward_steps, toposort
 
+from .deps import require
 from .fmt import format_grad, format_short
 from .graph import LEGEND, NO_DOT, build_drawing, count_nodes, to_digraph, too_large
 from .layout import layout_svg
@@ -138,7 +139,7 @@ def _centre_texts(svg):
 
 def render_svg(drawing, rankdir="LR"):
     """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing."""
-    import graphviz
+    graphviz = require("graphviz", "the step-through viewer")
 
     g = to_digraph(drawing, rankdir)
     try:

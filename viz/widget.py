@@ -6,10 +6,11 @@ HTML export inlines) does the stepping in the browser, with no kernel round trip
 
 from pathlib import Path
 
-import anywidget
-import traitlets
-
+from .deps import require
 from .steps import viewer_payload
+
+anywidget = require("anywidget", "viz.step_through")
+traitlets = require("traitlets", "viz.step_through")
 
 STATIC = Path(__file__).parent / "static"
 
