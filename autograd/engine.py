@@ -626,8 +626,8 @@ def _backward_arrays(root, seed):
             i += 1
             if gp is None or not isinstance(p, Node) or (p._op is None and not p.requires_grad):
                 continue
-            if not op.builtin or gp.dtype != p.data.dtype:
-                gp = p._check_grad(gp, op, i - 1, False)
+            if not op.builtin or gp.__class__ is not np.ndarray or gp.dtype != p.data.dtype:
+                gp = p._check_grad(gp, op, i - 1, False)  # e.g. a numpy scalar from a 0-d op
             prev = p.grad
             if prev is not None:
                 p.grad = prev + gp

@@ -627,3 +627,18 @@ def test_heap_pad_is_set_on_glibc_and_can_be_turned_off():
     code = "import autograd, sys; sys.exit(0)"
     env = {"STEPGRAD_HEAP_PAD": "0", "PATH": "/usr/bin:/bin"}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_gradients_of_0d_tensors_are_arrays():
+    s = Tensor(2.0, requires_grad=True)
+    v = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = (s * v).mean()
+    loss = -m
+    loss.backward()
+    for node in (s, m, loss):
+        assert (
+            type(node.grad) is np.ndarray
+            and node.grad.shape == ()
+            and node.grad.dtype == np.float32
+        )
+    assert s.grad == pytest.approx(-2.0)
