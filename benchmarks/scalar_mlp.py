@@ -21,6 +21,7 @@ import tracemalloc
 import numpy as np
 
 from autograd import Value
+from nn.scalar import MLP
 
 try:
     from micrograd.engine import Value as MGValue
@@ -53,65 +54,6 @@ def make_moons(n=100, noise=0.1, seed=1337):
     # plain Python numbers, as both engines like them best (the demo passes numpy scalars,
     # which would make micrograd's arithmetic slower still)
     return X[perm].tolist(), (y[perm] * 2 - 1).tolist()
-
-
-# ----------------------------------------------------------------------------------------------
-# a micrograd-style network on stepgrad's Value (used while nn.scalar does not exist)
-
-
-class Neuron:
-    def __init__(self, nin, nonlin=True):
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0.0)
-        self.nonlin = nonlin
-
-    def __call__(self, x):
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.relu() if self.nonlin else act
-
-    def parameters(self):
-        return self.w + [self.b]
-
-
-class Layer:
-    def __init__(self, nin, nout, **kwargs):
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
-
-    def __call__(self, x):
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def parameters(self):
-        return [p for n in self.neurons for p in n.parameters()]
-
-
-class MLP:
-    def __init__(self, nin, nouts):
-        sz = [nin] + nouts
-        self.layers = [
-            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
-        ]
-
-    def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self):
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def zero_grad(self):
-        for p in self.parameters():
-            p.grad = 0.0
-
-
-def stepgrad_mlp_class():
-    """nn.scalar.MLP when it exists, else the small one above."""
-    try:
-        from nn.scalar import MLP as NNMLP
-    except ImportError:
-        return MLP, "the benchmark's own Neuron/Layer/MLP on autograd.Value"
-    return NNMLP, "nn.scalar.MLP"
 
 
 def copy_weights(src, dst):
@@ -189,8 +131,7 @@ class Run:
 def make_pair(seed=1337):
     random.seed(seed)
     mg = MGMLP(2, [16, 16, 1])
-    cls, _ = stepgrad_mlp_class()
-    sg = cls(2, [16, 16, 1])
+    sg = MLP(2, [16, 16, 1])
     copy_weights(mg, sg)
     return Run("micrograd", mg, MGValue), Run("stepgrad", sg, Value)
 
@@ -310,11 +251,11 @@ def main():
     args = ap.parse_args()
 
     X, y = make_moons()
-    _, where = stepgrad_mlp_class()
     print("scalar MLP benchmark: micrograd demo step, MLP(2, [16, 16, 1]), 100 moons points")
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print(
-        f"stepgrad network: {where}; micrograd 0.1.0 from PyPI; gc thresholds {gc.get_threshold()}"
+        "stepgrad network: nn.scalar.MLP; micrograd 0.1.0 from PyPI; "
+        f"gc thresholds {gc.get_threshold()}"
     )
     print(
         f"timing: median of {args.repeats} blocks of {args.steps} steps per engine, engines "
