@@ -13,18 +13,19 @@ _new = object.__new__
 
 
 def _const(op, x):
-    """A plain number operand as a float, or a clear error."""
+    """A plain number operand of `op` (an Op, or a name for errors) as a float, or a clear error."""
     if x.__class__ is float:
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
+    name = getattr(op, "name", op)
     if isinstance(x, Node):
         raise TypeError(
-            f"{op.name}: cannot mix a Value with a {type(x).__name__}; "
+            f"{name}: cannot mix a Value with a {type(x).__name__}; "
             "use Values with Values and Tensors with Tensors"
         )
     raise TypeError(
-        f"{op.name}: unsupported operand {type(x).__name__} {x!r}; "
+        f"{name}: unsupported operand {type(x).__name__} {x!r}; "
         "Value ops take Values or real numbers"
     )
 
@@ -219,14 +220,14 @@ class Value(Node):
     def _check_seed(self, g):
         if isinstance(g, Value):
             return g
-        return _const(ops.Op("backward", float, float), g)
+        return _const("backward", g)
 
     def _check_hook_grad(self, g, as_node):
         if as_node:
             return self._constant(g)
         if isinstance(g, Value):
             return g.data
-        return _const(ops.Op("hook", float, float), g)
+        return _const("hook", g)
 
     def _check_grad(self, g, op, i, as_node):
         if g.__class__ is float or (as_node and g.__class__ is Value):

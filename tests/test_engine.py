@@ -642,3 +642,13 @@ def test_gradients_of_0d_tensors_are_arrays():
             and node.grad.dtype == np.float32
         )
     assert s.grad == pytest.approx(-2.0)
+
+
+def test_a_bad_seed_or_hook_result_on_a_value_is_named():
+    v = Value(2.0) * 3
+    with pytest.raises(TypeError, match="backward: unsupported operand str 'x'"):
+        v.backward(grad="x")
+    handle = v.register_hook(lambda g: "bad")
+    with pytest.raises(TypeError, match="hook: unsupported operand str 'bad'"):
+        v.backward()
+    handle.remove()
