@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from . import engine, ops
-from .engine import Node
+from .engine import Node, _takes_part
 
 _new = object.__new__
 
@@ -89,10 +89,6 @@ def _operand(op, x):
 
 def _shape(x):
     return x.data.shape if isinstance(x, Tensor) else np.shape(x)
-
-
-def _takes_part(x):
-    return isinstance(x, Tensor) and (x._op is not None or x.requires_grad)
 
 
 # ----------------------------------------------------------------------------------------------
