@@ -33,6 +33,8 @@ setup() {
         say "installing stepgrad with its extras into $VENV"
         "$PY" -m pip install -q --upgrade pip
         "$PY" -m pip install -q -e ".[dev]"
+        # the export tests: torch 2.13.0 (CPU, from local disk), onnx + onnxruntime, safetensors
+        "$PY" -m pip install -q -e ".[dev,torch,onnx,safetensors]"
         echo "$sum" >"$stamp"
     fi
 }
