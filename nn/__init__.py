@@ -28,10 +28,17 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .functional import Add, Concatenate, Input, InputLayer, KerasTensor, Model
 from .module import Module
 from .sequential import Sequential
 
 __all__ = [
+    "Add",
+    "Concatenate",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Model",
     "Conv2D",
     "Dense",
     "Dropout",

@@ -67,6 +67,11 @@ class Module:
                 return self.forward(*args, **kwargs)
             with cm:
                 return self.forward(*args, **kwargs)
+        if args and (args[0].__class__ is list or hasattr(args[0], "_keras_symbolic")):
+            from .functional import _is_symbolic, symbolic_call
+
+            if _is_symbolic(args[0]):  # layer(nn.Input(...)): record the call, build the layer
+                return symbolic_call(self, args[0])
         if self._walked != _VERSION:  # a root call: name the tree when it may have changed
             self._name_tree()
         _DEPTH = 1
