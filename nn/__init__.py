@@ -13,6 +13,7 @@ public API of `autograd`.
 """
 
 from . import callbacks, data, init, losses, metrics, optim, scalar
+from .functional import Add, Concatenate, Input, InputLayer, KerasTensor, Model
 from .init import manual_seed
 from .layers import (
     Conv2D,
@@ -28,7 +29,6 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .functional import Add, Concatenate, Input, InputLayer, KerasTensor, Model
 from .module import Module
 from .sequential import Sequential
 

@@ -97,7 +97,7 @@ class Progbar:
                 self.bar = tqdm(
                     total=steps,
                     file=self.stream if self.live else _Null(),
-                    bar_format="{n_fmt}/{total_fmt} {bar:%d} {postfix}" % WIDTH,
+                    bar_format="{n_fmt}/{total_fmt} {bar:" + str(WIDTH) + "} {postfix}",
                     ascii=" ━",
                     mininterval=0,
                     leave=True,

@@ -321,7 +321,7 @@ class Trainer(Module):
                     for cb in batch_cbs:
                         cb.on_batch_end(b, logs)
                 if bar is not None:
-                    bar.update(b + 1, lambda: {k_: s / seen for k_, s in zip(names, sums)})
+                    bar.update(b + 1, lambda d=seen, t=sums: {k_: s / d for k_, s in zip(names, t)})
                 if self.stop_training:
                     break
             logs = {name: s / max(seen, 1) for name, s in zip(names, sums)}
