@@ -12,7 +12,16 @@ public API of `autograd`.
 ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
 """
 
-from . import callbacks, data, init, losses, metrics, optim, scalar
+from . import (
+    callbacks,
+    data,
+    export,  # noqa: E402,I001 - imports torch/onnx only when called
+    init,
+    losses,
+    metrics,
+    optim,
+    scalar,
+)
 from .functional import Add, Concatenate, Input, InputLayer, KerasTensor, Model
 from .init import manual_seed
 from .layers import (
@@ -55,6 +64,7 @@ __all__ = [
     "Tanh",
     "callbacks",
     "data",
+    "export",
     "init",
     "losses",
     "manual_seed",

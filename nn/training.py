@@ -441,6 +441,12 @@ class Trainer(Module):
 
         return to_onnx(self, path, opset=opset)
 
+    def load_state_dict(self, state_dict):
+        """Copy torch weights in (keyed as nn.export.to_torch names them); all or nothing."""
+        from .export import load_state_dict
+
+        return load_state_dict(self, state_dict)
+
 
 def _memory(nbytes):
     """Keras's readable size: '44.00 B', '1.27 KB', ..."""
