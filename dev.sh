@@ -42,6 +42,8 @@ setup() {
 # The graphs here multiply small matrices, where one BLAS thread is faster than two and does not
 # stall when the other core is busy; set OPENBLAS_NUM_THREADS yourself to override.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# tests of optional extras (torch, onnx, safetensors) fail instead of skipping when run from here
+export STEPGRAD_DEV_SH=1
 
 cmd="${1:-help}"
 shift || true

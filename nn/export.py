@@ -222,12 +222,25 @@ def _numpy(v):
     return np.asarray(v)
 
 
-def _torch_pairs(model, what):
-    """(stepgrad parameter name, torch key, to_stepgrad(array)) for each weight of model."""
-    named = dict((id(p), n) for n, p in model.named_parameters())
+def _torch_pairs(model, sd):
+    """(stepgrad parameter name, torch key, to_stepgrad(array)): the k-th layer with weights
+    in the model takes the k-th module prefix of the state dict (its keys keep module order)."""
+    named = {id(p): n for n, p in model.named_parameters()}
+    prefixes = []
+    for key in sd:
+        prefix = key.rsplit(".", 1)[0] if "." in key else ""
+        if prefix not in prefixes:
+            prefixes.append(prefix)
+    holders = [layer for layer in model.layers if getattr(layer, "weight", None) is not None]
+    if len(holders) != len(prefixes):
+        raise ValueError(
+            f"load_state_dict: the model has {len(holders)} layers with weights "
+            f"({[getattr(h, 'name', '?') for h in holders]}) but the state dict has "
+            f"{len(prefixes)} modules with weights ({prefixes}); the model was left unchanged"
+        )
     out = []
-    for layer in model.layers:
-        lname = getattr(layer, "name", None)
+    for layer, prefix in zip(holders, prefixes):
+        dot = f"{prefix}." if prefix else ""
         for attr in ("weight", "bias"):
             p = getattr(layer, attr, None)
             if p is None or id(p) not in named:
@@ -238,20 +251,22 @@ def _torch_pairs(model, what):
                 conv = lambda a: np.transpose(a, (2, 3, 1, 0))
             else:
                 conv = lambda a: a
-            out.append((named[id(p)], f"{lname}.{attr}", conv))
+            out.append((named[id(p)], f"{dot}{attr}", conv))
     return out
 
 
 def load_state_dict(model, state_dict):
-    """Copy torch weights (keyed as to_torch names them) into a matching stepgrad model.
+    """Copy torch weights into a stepgrad Sequential whose layers match, in order.
 
-    Every key and shape is checked before any weight is written; a mismatch raises and leaves
-    the model unchanged. Values may be torch tensors or numpy arrays.
+    The k-th torch module with weights fills the k-th stepgrad layer with weights (Linear ->
+    Dense with the weight transposed, Conv2d -> Conv2D turned channels-last). Every key and
+    shape is checked before any weight is written; a mismatch raises and leaves the model
+    unchanged. Values may be torch tensors or numpy arrays.
     """
     _sequential_only(model, "load_state_dict")
-    pairs = _torch_pairs(model, "load_state_dict")
-    keys = [k for _, k, _ in pairs]
     sd = dict(state_dict)
+    pairs = _torch_pairs(model, sd)
+    keys = [k for _, k, _ in pairs]
     missing = [k for k in keys if k not in sd]
     if missing:
         raise ValueError(
@@ -267,8 +282,7 @@ def load_state_dict(model, state_dict):
     params = dict(model.named_parameters())
     arrays = {}
     for pname, key, conv in pairs:
-        a = _weights.as_array(_numpy(sd[key]), key, "load_state_dict", "")
-        arrays[pname] = conv(a)
+        arrays[pname] = conv(_weights.as_array(_numpy(sd[key]), key, "load_state_dict", ""))
     _weights.load_into(list(params.items()), arrays, "the state dict", "load_state_dict")
     return model
 
