@@ -101,7 +101,8 @@ class Progbar:
                     ascii=" ━",
                     mininterval=0,
                     leave=True,
-                    dynamic_ncols=False,
+                    ncols=1000,  # a fixed-width line: a pty that reports no size must not hide it
+                    nrows=20,
                     disable=False,
                 )
 

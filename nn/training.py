@@ -270,8 +270,7 @@ class Trainer(Module):
         call = self.__call__
         not_finite_at = None
         if not getattr(self, "_logits_checked", False) and self.loss.from_logits:
-            with no_grad():
-                self._check_logits(self._call_batch([a[:1] for a in xs]))
+            self._check_logits(self._call_batch([a[:1] for a in xs]))  # with a graph: its op
 
         for cb in cbs:
             cb.on_train_begin({})
@@ -373,8 +372,7 @@ class Trainer(Module):
         batch_size = check_batch_size(batch_size, "evaluate")
         xs, y = self._xy(x, y, "evaluate")
         if self.loss.from_logits and not getattr(self, "_logits_checked", False):
-            with no_grad():
-                self._check_logits(self._call_batch([a[:1] for a in xs]))
+            self._check_logits(self._call_batch([a[:1] for a in xs]))
         bar = Progbar(math.ceil(len(y) / batch_size), verbose) if verbose else None
         values = self._evaluate(xs, y, batch_size, self._metric_fns(y, len(y)), bar)
         names = self._names()
