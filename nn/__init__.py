@@ -13,9 +13,10 @@ public API of `autograd`.
 """
 
 from . import (
+    _clash,  # noqa: F401 - first: HIPS autograd shares the import name (one clear line)
     callbacks,
     data,
-    export,  # noqa: E402,I001 - imports torch/onnx only when called
+    export,  # imports torch/onnx only when a function needs them
     init,
     losses,
     metrics,
