@@ -112,14 +112,16 @@ class Progbar:
         shown = took if final else per_step * (self.steps - done)  # elapsed, or Keras's ETA
         return f"{int(shown)}s {format_step_time(per_step)}{format_logs(logs)}"
 
-    def update(self, done, logs_fn):
-        """Redraw after `done` steps (a few times a second at most); logs_fn() gives the logs."""
-        if not self.live or self.bar is None:
+    def update(self, done, names, sums, seen):
+        """Redraw after `done` steps (a few times a second at most) with the running means
+        sums / seen of the logs `names`."""
+        if not self.live or self.bar is None or done >= self.steps:  # finish draws the last
             return
         now = time.perf_counter()
         if now - self.shown > 0.2:  # drawing costs: a few times a second is enough
             self.shown = now
-            self.bar.postfix = _Text(self._info(done, now, logs_fn(), False))
+            logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
+            self.bar.postfix = _Text(self._info(done, now, logs, False))
             self.bar.update(done - self.bar.n)
 
     def finish(self, logs, elapsed=None):
@@ -128,8 +130,8 @@ class Progbar:
         if self.verbose == 1 and self.bar is not None:
             self.bar.postfix = _Text(self._info(self.steps, now, logs, True))
             if self.live:
-                self.bar.update(self.steps - self.bar.n)  # draws the finished line
-                self.bar.close()
+                self.bar.n = self.steps
+                self.bar.close()  # draws the finished line once, and leaves it
             else:
                 self.bar.n = self.steps
                 line = str(self.bar)

@@ -320,7 +320,7 @@ class Trainer(Module):
                     for cb in batch_cbs:
                         cb.on_batch_end(b, logs)
                 if bar is not None:
-                    bar.update(b + 1, lambda d=seen, t=sums: {k_: s / d for k_, s in zip(names, t)})
+                    bar.update(b + 1, names, sums, seen)
                 if self.stop_training:
                     break
             logs = {name: s / max(seen, 1) for name, s in zip(names, sums)}
@@ -356,7 +356,7 @@ class Trainer(Module):
                         sums[j] += fn(yb, out.data) * k
                     if bar is not None:
                         d = min(i + batch_size, n)
-                        bar.update(b + 1, lambda d=d: {k_: s / d for k_, s in zip(names, sums)})
+                        bar.update(b + 1, names, sums, d)
         finally:
             self.train(was)
         return [s / n for s in sums]
@@ -400,7 +400,7 @@ class Trainer(Module):
                 for b, i in enumerate(range(0, n, batch_size)):
                     outs.append(self._call_batch([a[i : i + batch_size] for a in xs]).data)
                     if bar is not None:
-                        bar.update(b + 1, dict)
+                        bar.update(b + 1, (), (), 1)
         finally:
             self.train(was)
         if bar is not None:
