@@ -37,7 +37,11 @@ def make_model(weights):
 
 def run_fit(x, y, weights, epochs, verbose):
     model = make_model(weights)
-    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+    with (
+        open(os.devnull, "w") as sink,
+        contextlib.redirect_stderr(sink),
+        contextlib.redirect_stdout(sink),
+    ):
         t = time.perf_counter()
         history = model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=verbose, seed=0)
         took = time.perf_counter() - t

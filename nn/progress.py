@@ -10,6 +10,7 @@ import sys
 import time
 
 WIDTH = 20  # Keras's bar width
+BAR_FORMAT = "{n_fmt}/{total_fmt} {bar:" + str(WIDTH) + "} {postfix}"
 
 
 def format_value(v):
@@ -53,14 +54,6 @@ class _Text:
         return self.text
 
 
-class _Null:
-    def write(self, text):
-        pass
-
-    def flush(self):
-        pass
-
-
 def _tqdm():
     try:
         from tqdm.std import tqdm
@@ -91,20 +84,18 @@ class Progbar:
         self.t0 = self.shown = time.perf_counter()
         self.bar = None
         self.live = verbose == 1 and interactive(self.stream)
-        if verbose == 1:
-            tqdm = _tqdm()
-            if tqdm is not None:
-                self.bar = tqdm(
-                    total=steps,
-                    file=self.stream if self.live else _Null(),
-                    bar_format="{n_fmt}/{total_fmt} {bar:" + str(WIDTH) + "} {postfix}",
-                    ascii=" ━",
-                    mininterval=0,
-                    leave=True,
-                    ncols=1000,  # a fixed-width line: a pty that reports no size must not hide it
-                    nrows=20,
-                    disable=False,
-                )
+        self.tqdm = _tqdm() if verbose == 1 else None
+        if self.live and self.tqdm is not None:  # a log gets only the finished line: no bar
+            self.bar = self.tqdm(
+                total=steps,
+                file=self.stream,
+                bar_format=BAR_FORMAT,
+                ascii=" ━",
+                mininterval=0,
+                leave=True,
+                ncols=1000,  # a fixed-width line: a pty that reports no size must not hide it
+                nrows=20,
+            )
 
     def _info(self, done, now, logs, final):
         took = now - self.t0
@@ -127,15 +118,22 @@ class Progbar:
     def finish(self, logs, elapsed=None):
         """Write the finished line with the final logs."""
         now = time.perf_counter() if elapsed is None else self.t0 + elapsed
-        if self.verbose == 1 and self.bar is not None:
-            self.bar.postfix = _Text(self._info(self.steps, now, logs, True))
-            if self.live:
+        if self.verbose == 1 and self.tqdm is not None:
+            info = _Text(self._info(self.steps, now, logs, True))
+            if self.bar is not None:
+                self.bar.postfix = info
                 self.bar.n = self.steps
                 self.bar.close()  # draws the finished line once, and leaves it
             else:
-                self.bar.n = self.steps
-                line = str(self.bar)
-                self.bar.close()
+                line = self.tqdm.format_meter(
+                    self.steps,
+                    self.steps,
+                    now - self.t0,
+                    ncols=1000,
+                    ascii=" ━",
+                    bar_format=BAR_FORMAT,
+                    postfix=info,
+                )
                 print(line, file=self.stream, flush=True)
         elif self.verbose in (1, 2):
             took = now - self.t0
