@@ -33,8 +33,9 @@ setup() {
         say "installing stepgrad with its extras into $VENV"
         "$PY" -m pip install -q --upgrade pip
         "$PY" -m pip install -q -e ".[dev]"
-        # the export tests: torch 2.13.0 (CPU, from local disk), onnx + onnxruntime, safetensors
-        "$PY" -m pip install -q -e ".[dev,torch,onnx,safetensors]"
+        # the export tests: torch (pinned to 2.13.0, CPU, on local disk; the extra itself takes
+        # any torch >= 2.0), onnx + onnxruntime, safetensors
+        "$PY" -m pip install -q "torch==2.13.0" -e ".[dev,torch,onnx,safetensors]"
         echo "$sum" >"$stamp"
     fi
 }
