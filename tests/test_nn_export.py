@@ -5,6 +5,7 @@ torch, onnx, onnxruntime and safetensors are extras that ./dev.sh test installs;
 dev.sh without them, these tests skip (and say which package is missing)."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +293,43 @@ def test_safetensors_refusals_leave_the_model_unchanged(tmp_path):
         m.load_weights(tmp_path / "junk.safetensors")
     for got, want in zip(m.get_weights(), before):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("under_dev_sh", [False, True])
+def test_without_the_extras_these_tests_skip_outside_dev_sh_only(tmp_path, under_dev_sh):
+    import subprocess
+    import sys
+
+    for name in ("torch", "onnx", "onnxruntime", "safetensors"):  # as if not installed
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(
+            f"raise ModuleNotFoundError('no {name} here')\n"
+        )
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}:{root}")
+    env.pop("STEPGRAD_DEV_SH", None)
+    if under_dev_sh:
+        env["STEPGRAD_DEV_SH"] = "1"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "safetensors_round",
+            str(root / "tests" / "test_nn_export.py"),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    summary = done.stdout.strip().splitlines()[-1]
+    if under_dev_sh:
+        assert done.returncode == 1 and "1 failed" in summary, done.stdout
+    else:
+        assert done.returncode == 0 and "1 skipped" in summary, done.stdout
