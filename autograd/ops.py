@@ -216,6 +216,8 @@ _SUM_AXES = {}  # (gradient shape, input shape) -> (axes to sum over, only leadi
 
 
 def _axes(axis, ndim):
+    if not ndim:  # axis 0 (or -1) of a 0-d input, accepted as numpy and torch do: nothing reduced
+        return ()
     axes = (axis,) if isinstance(axis, int) else axis
     return tuple(a % ndim for a in axes)
 
