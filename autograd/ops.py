@@ -157,9 +157,11 @@ class m:
 
     @staticmethod
     def sign(x):
-        """A constant: -1, 0 or 1 (not differentiated)."""
+        """A constant: -1, 0 or 1, and 0 at NaN as torch's abs has it (not differentiated)."""
         x = _raw(x)
-        return float((x > 0) - (x < 0)) if x.__class__ is float else np.sign(x)
+        if x.__class__ is float:
+            return float((x > 0) - (x < 0))
+        return np.sign(x, out=np.zeros_like(x), where=x == x)
 
     @staticmethod
     def step(x):
