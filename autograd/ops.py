@@ -165,9 +165,9 @@ class m:
 
     @staticmethod
     def step(x):
-        """A constant: 1 where x > 0 else 0 (not differentiated)."""
+        """A constant: 0 where x <= 0 else 1, so 1 at NaN as torch's relu (not differentiated)."""
         x = _raw(x)
-        return (1.0 if x > 0 else 0.0) if x.__class__ is float else x > 0
+        return (0.0 if x <= 0 else 1.0) if x.__class__ is float else ~(x <= 0)
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -251,7 +251,7 @@ def _sigmoid(x):
 
 
 def _relu(x):
-    return x if x > 0 else 0.0
+    return 0.0 if x <= 0 else x  # NaN stays NaN, as np.maximum and torch give
 
 
 def _div(a, b):
