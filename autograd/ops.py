@@ -377,8 +377,8 @@ def pow_var(g, out, a, b):
 def maximum(g, out, a, b):
     """max(a, b); d/da = 1 where a > b, d/db = 1 where b > a, 1/2 each at a tie"""
     ar, br = _raw(a), _raw(b)
-    w = (ar > br) + 0.5 * (ar == br)
-    return g * w, g * (1 - w)
+    half = 1 - 0.5 * (ar == br)  # and where a or b is NaN both get g, as in torch
+    return g * ((1 - (ar < br)) * half), g * ((1 - (ar > br)) * half)
 
 
 # ----------------------------------------------------------------------------------------------
