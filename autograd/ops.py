@@ -170,15 +170,17 @@ class m:
 
     @staticmethod
     def sign(x):
-        """A constant: -1, 0 or 1 (not differentiated)."""
+        """A constant: -1, 0 or 1, and 0 at NaN as torch's abs has it (not differentiated)."""
         x = _raw(x)
-        return float((x > 0) - (x < 0)) if x.__class__ is float else np.sign(x)
+        if x.__class__ is float:
+            return float((x > 0) - (x < 0))
+        return np.sign(x, out=np.zeros_like(x), where=x == x)
 
     @staticmethod
     def step(x):
-        """A constant: 1 where x > 0 else 0 (not differentiated)."""
+        """A constant: 0 where x <= 0 else 1, so 1 at NaN as torch's relu (not differentiated)."""
         x = _raw(x)
-        return (1.0 if x > 0 else 0.0) if x.__class__ is float else x > 0
+        return (0.0 if x <= 0 else 1.0) if x.__class__ is float else ~(x <= 0)
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -229,6 +231,8 @@ _SUM_AXES = {}  # (gradient shape, input shape) -> (axes to sum over, only leadi
 
 
 def _axes(axis, ndim):
+    if not ndim:  # axis 0 (or -1) of a 0-d input, accepted as numpy and torch do: nothing reduced
+        return ()
     axes = (axis,) if isinstance(axis, int) else axis
     return tuple(a % ndim for a in axes)
 
@@ -260,7 +264,7 @@ def _sigmoid(x):
 
 
 def _relu(x):
-    return x if x > 0 else 0.0
+    return 0.0 if x <= 0 else x  # NaN stays NaN, as np.maximum and torch give
 
 
 def _div(a, b):
@@ -400,8 +404,8 @@ def pow_var(g, out, a, b):
 def maximum(g, out, a, b):
     """max(a, b); d/da = 1 where a > b, d/db = 1 where b > a, 1/2 each at a tie"""
     ar, br = _raw(a), _raw(b)
-    w = (ar > br) + 0.5 * (ar == br)
-    return g * w, g * (1 - w)
+    half = 1 - 0.5 * (ar == br)  # and where a or b is NaN both get g, as in torch
+    return g * ((1 - (ar < br)) * half), g * ((1 - (ar > br)) * half)
 
 
 # ----------------------------------------------------------------------------------------------
