@@ -35,6 +35,8 @@ setup() {
         "$PY" -m pip install -q --upgrade pip
         "$PY" -m pip install -q -e ".[dev]"
         "$PY" -m pip install -q -e ".[docs]" # the docs site's tools, for ./dev.sh docs and its test
+        # the export tests: torch 2.13.0 (CPU, from local disk), onnx + onnxruntime, safetensors
+        "$PY" -m pip install -q -e ".[dev,torch,onnx,safetensors]"
         echo "$sum" >"$stamp"
     fi
 }
@@ -42,6 +44,8 @@ setup() {
 # The graphs here multiply small matrices, where one BLAS thread is faster than two and does not
 # stall when the other core is busy; set OPENBLAS_NUM_THREADS yourself to override.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# tests of optional extras (torch, onnx, safetensors) fail instead of skipping when run from here
+export STEPGRAD_DEV_SH=1
 
 cmd="${1:-help}"
 shift || true
