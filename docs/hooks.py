@@ -135,3 +135,26 @@ def on_post_build(config):
 
 def on_build_error(error):
     on_post_build(None)
+
+
+SUBMODULES = "<!-- public submodules -->"
+
+
+def on_page_markdown(markdown, page, config, files):
+    """On an API page, the marker line becomes one `::: package.sub` section for each public
+    submodule (in the package's __all__) not already on the page, so a new one is documented
+    without an edit here."""
+    if SUBMODULES not in markdown:
+        return markdown
+    import importlib
+    import types
+
+    name = Path(page.file.src_uri).stem
+    package = importlib.import_module(name)
+    sections = [
+        f"::: {name}.{sub}"
+        for sub in package.__all__
+        if isinstance(getattr(package, sub), types.ModuleType)
+        and f"::: {name}.{sub}\n" not in markdown
+    ]
+    return markdown.replace(SUBMODULES, "\n\n".join(sections))
