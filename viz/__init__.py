@@ -17,6 +17,7 @@ from .export import export_html
 from .fmt import format_data, format_grad, format_number
 from .graph import LEGEND, GraphTooLargeError, draw_graph, legend
 from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
+from .tape import tape as tape
 
 
 def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
