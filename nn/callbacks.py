@@ -115,3 +115,6 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
+
+
+from .monitor import Monitor as Monitor  # noqa: E402  (training dynamics, nn/monitor.py)
