@@ -13,6 +13,7 @@ anywidget and matplotlib come with the `viz` extra and are imported only when us
 3
 """
 
+from .diff import diff, snapshot  # noqa: F401
 from .dynamics import plot_activations, plot_gradients, plot_saturation, plot_update_ratio  # noqa: F401, E501
 from .export import export_html
 from .fmt import format_data, format_grad, format_number
