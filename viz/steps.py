@@ -8,7 +8,6 @@ rule table: `Op.grads`, or the rule's docstring) with the names and the actual s
 `dL/dW += xᵀ @ dL/dy   (4, 3)ᵀ @ (4, 2) -> (3, 2)`, and the numbers when the arrays are small.
 """
 
-import inspect
 import re
 import sys
 
@@ -28,7 +27,7 @@ from .graph import (
     too_large,
 )
 from .layout import layout_svg
-from .trace import Trace, name_map
+from .trace import Trace, formula_names, formulas, name_map
 
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
@@ -47,21 +46,23 @@ LAYER_INTRO = (
 # names and numbers
 
 
-def display_name(trace, i, pnames):
-    """The name node i goes by in the viewer (its box and the panel), one function for both.
+def display_names(trace, names=None):
+    """The name of every node of the trace in the viewer (its box and the panel), a list.
 
-    vizgraph's `viz.trace.node_name` when it exists (the SVG of draw_graph uses it too), else:
-    the parameter's dotted name, the node's label, 'L' for an unnamed root, v<number> otherwise.
+    `viz.trace.node_names` when it exists (draw_graph's SVG uses it too, so both show the
+    same names), else: the parameter's dotted name, the node's label, 'L' for an unnamed root,
+    v<number> otherwise.
     """
     from . import trace as trace_module
 
-    shared = getattr(trace_module, "node_name", None)
+    shared = getattr(trace_module, "node_names", None)
     if shared is not None:
-        name = shared(trace, i, pnames)
-        if name:
-            return name
-    n = trace.nodes[i]
-    return pnames.get(id(n)) or n.label or ("L" if i == 0 else f"v{i}")
+        return list(shared(trace, names))
+    pnames = name_map(names)
+    return [
+        pnames.get(id(n)) or n.label or ("L" if i == 0 else f"v{i}")
+        for i, n in enumerate(trace.nodes)
+    ]
 
 
 def _nz(x):
@@ -92,81 +93,89 @@ def _add(a, b):
 
 
 # ----------------------------------------------------------------------------------------------
-# the rule's formula for one input, from the rule table
+# the rule's formula for one input, from the rule table (`grads=` of each `@rule`)
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.shape)?")
-_DOC_PART = re.compile(r"d/d(\w+)\s*(=)?\s*(.*)")
-
-
-def _vjp_params(op):
-    """The names the rule's vjp gives its inputs (a, b / x / xs ...), after `g, out`."""
-    try:
-        params = list(inspect.signature(op.vjp).parameters.values())[2:]
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] or [
-        p.name for p in params if p.kind == p.VAR_POSITIONAL
-    ]
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.(?:shape|size|ndim))?")
+_MT = re.compile(r"\bmT\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
-def formula(op, k):
-    """The rule's gradient formula for input k, written with g, out and the vjp's input names.
-
-    From the rule table: `op.grads[k]` when the table gives it, else read from the rule's
-    one-line docstring (`a @ b; d/da = g @ b.T, d/db = a.T @ g`); a local derivative
-    `d/da = b` becomes `g * b`. None when the rule says nothing about that input.
-    """
-    grads = getattr(op, "grads", None)
-    if grads:
-        return grads[k] if k < len(grads) else grads[-1]
-    params = _vjp_params(op)
-    doc = (op.doc or "").split(";", 1)
-    if len(doc) < 2:
+def formula(node, k):
+    """The rule's gradient formula for operand k of `node`, or None (a custom op without one)."""
+    fs = formulas(node)
+    if not fs or k >= len(fs):
         return None
-    parts = re.split(r",\s*(?=d/d\w)", doc[1].strip())
-    want = params[k] if k < len(params) else (params[-1] if params else "x")
-    for part in parts:
-        m = _DOC_PART.match(part.strip())
-        if not m or not (m.group(1) == want or m.group(1).rstrip("_i") == want.rstrip("s")):
-            continue
-        expr = m.group(3).strip()
-        if not m.group(2):  # prose: "d/dx sums the gradient back to x's shape"
-            return f"d/d{want} {expr}"
-        if re.search(r"\bg\b", expr):
-            return expr
-        return "g" if expr == "1" else "-g" if expr == "-1" else f"g * ({expr})"
-    return None
+    return fs[k]
 
 
 def _substitute(text, table):
-    """Replace the identifiers of a formula by table[identifier] where the table has them."""
+    """Replace the names of a formula by table[name] (a callable of the attribute, if any)."""
 
     def one(m):
         word = m.group(0)
-        base = word[:-6] if word.endswith(".shape") else word
+        base, _, attr = word.partition(".")
         if base not in table:
             return word
-        return table[base][1] if word.endswith(".shape") else table[base][0]
+        return table[base](attr)
 
-    return _IDENT.sub(one, text)
+    return _IDENT.sub(one, _transposes(text))
+
+
+def _transposes(text):
+    """mT(x) written xᵀ, and mT(any expression) written (expression)ᵀ."""
+    text = _MT.sub(r"\1ᵀ", text)
+    while (start := text.find("mT(")) >= 0:
+        depth, j = 0, start + 2
+        for j in range(start + 2, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+        text = text[:start] + "(" + _transposes(text[start + 3 : j]) + ")ᵀ" + text[j + 1 :]
+    return text
+
+
+def _attr_text(v):
+    if isinstance(v, np.ndarray):
+        return _short(v) if v.size <= SMALL else _shape(v)
+    text = repr(v)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _entry(name, value):
+    """What a name of a formula becomes: (with names, with shapes, with numbers) per attribute."""
+    data = value.data if isinstance(value, Node) else value
+    if isinstance(data, np.ndarray) or isinstance(value, Node):
+        shape = _shape(data)
+        size = str(getattr(data, "size", 1))
+        ndim = str(getattr(data, "ndim", 0))
+
+        def attr_of(attr, whole):
+            return {"shape": shape, "size": size, "ndim": ndim}.get(attr, whole)
+
+        return (
+            lambda attr: f"{name}.{attr}" if attr else name,
+            lambda attr: attr_of(attr, shape),
+            lambda attr: attr_of(attr, _short(data)),
+        )
+    text = _attr_text(data)
+    return (lambda attr: name, lambda attr: text, lambda attr: text)
 
 
 def _broadcast_why(pn, x, out_shape):
     """Why a broadcast_to's gradient is a sum: which axes were repeated, in words."""
-    xs = tuple(x.shape) if isinstance(x, np.ndarray) else ()
+    xs = tuple(np.shape(x))
     lead = len(out_shape) - len(xs)
     axes = list(range(lead)) + [
         lead + a for a, n in enumerate(xs) if n == 1 and out_shape[lead + a] != 1
     ]
     if not axes:
         return f"{pn} was not repeated: its gradient is the same array"
-    copies = int(np.prod([out_shape[a] for a in axes]))
-    where = " and ".join(f"axis {a} ({out_shape[a]})" for a in axes)
     if len(out_shape) == 2 and axes == [0] and len(xs) <= 1:
         return (
             f"{pn} was added to each of {out_shape[0]} rows, so its gradient is the sum over "
             f"those rows (axis 0): {_shape_of(out_shape)} -> {_shape(x)}"
         )
+    copies = int(np.prod([out_shape[a] for a in axes]))
+    where = " and ".join(f"axis {a} ({out_shape[a]})" for a in axes)
     return (
         f"{pn} {_shape(x)} was used {copies} times (repeated along {where}), so its gradient "
         f"is the sum over {'that axis' if len(axes) == 1 else 'those axes'}: "
@@ -178,41 +187,42 @@ def _shape_of(shape):
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def tensor_lines(R, name, node, k, pn, g, contrib, operand_names):
-    """The lines of one Tensor contribution: the formula with names, shapes, numbers, and why."""
-    op = node._op
-    f = formula(op, k) if op is not None else None
-    params = _vjp_params(op) if op is not None else []
-    dg = f"d{R}/d{name}"
+def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
+    """The lines of one Tensor contribution: the rule's formula with the names and the shapes,
+    the numbers when every array is small, and for broadcast_to why it is a sum.
+
+    e.g. `dL/dW += xᵀ @ dL/dy   (4, 3)ᵀ @ (4, 2) -> (3, 2)`.
+    """
+    f = formula(node, k)
     target = f"d{R}/d{pn} +="
-    operands = node.operands
-    table = {"g": (dg, _shape(g)), "out": (name, _shape(node.data))}
-    values = {"g": (_short(g), ""), "out": (_short(node.data), "")}
-    if params and params[0] in ("xs",):  # a variable number of inputs
-        params = []
-    for p_name, operand, o_name in zip(params, operands, operand_names):
-        data = operand.data if isinstance(operand, Node) else operand
-        table[p_name] = (o_name, _shape(data))
-        values[p_name] = (_short(data), "")
     if f is None:
-        f = f"{op.name if op is not None else 'op'} vjp of g"
-    with_names = _substitute(f, table)
-    shapes = _substitute(f, {k_: (v[1], v[1]) for k_, v in table.items()})
-    if shapes == f:  # the formula names nothing we know: say what goes in
-        shapes = f"{table['g'][1]}"
-    lines = [f"{target} {with_names}   {shapes} -> {_shape(contrib)}"]
-    arrays = [operand.data if isinstance(operand, Node) else operand for operand in operands] + [
-        g,
-        contrib,
-    ]
-    small = all(not isinstance(a, np.ndarray) or a.size <= SMALL for a in arrays)
-    if small and with_names != f"{op.name if op is not None else 'op'} vjp of g":
-        numbers = _substitute(f, values)
+        op = node.op or "op"
+        lines = [f"{target} the vjp of {op} (no formula in the rule table)   -> {_shape(contrib)}"]
+        return lines
+    env = formula_names(node)
+    if "x_i" in f or "i" in f:
+        env.setdefault("i", k)
+        env["x_i"] = node.operands[k]
+    table = {}
+    for key, value in env.items():
+        if isinstance(value, Node):
+            label = disp_node(value) or key
+        elif key in node.attrs:  # axis=1, shape=(32, 10): the names version says which
+            label = f"{key}={_attr_text(value)}"
+        else:
+            label = _attr_text(value)
+        table[key] = _entry(label, value)
+    table["g"] = _entry(f"d{R}/d{name}", g)
+    table["out"] = _entry(name, node.data)
+    names = _substitute(f, {k_: v[0] for k_, v in table.items()})
+    shapes = _substitute(f, {k_: v[1] for k_, v in table.items()})
+    lines = [f"{target} {names}   {shapes} -> {_shape(contrib)}"]
+    arrays = [v.data if isinstance(v, Node) else v for v in env.values()] + [g, contrib]
+    if all(not isinstance(a, np.ndarray) or a.size <= SMALL for a in arrays):
+        numbers = _substitute(f, {k_: v[2] for k_, v in table.items()})
         lines.append(f"    = {numbers} = {_short(contrib)}")
-    elif small:
-        lines.append(f"    = {_short(contrib)}")
-    if op is not None and op.name == "broadcast_to":
-        lines.append("    " + _broadcast_why(pn, operands[0].data, tuple(np.shape(node.data))))
+    if node.op == "broadcast_to":
+        lines.append("    " + _broadcast_why(pn, node.operands[0].data, tuple(np.shape(node.data))))
     return lines
 
 
@@ -266,12 +276,15 @@ def describe_step(trace, s, R, disp):
         what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"
         lines.append(f"{name} is a leaf ({what}): nothing to pass on")
     operands = n.operands
-    operand_names = [disp(index[p]) if isinstance(p, Node) else _short(p) for p in operands]
+
+    def disp_node(p):
+        return disp(index[p]) if p in index else None
+
     for p, local, contrib in s.contributions:
         pn = disp(index[p])
         if tensor or isinstance(contrib, np.ndarray):
             k = next((j for j, o in enumerate(operands) if o is p), 0)
-            lines.extend(tensor_lines(R, name, n, k, pn, s.grad, contrib, operand_names))
+            lines.extend(tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node))
         else:
             lines.append(scalar_line(R, name, pn, s.grad, local, contrib))
     return lines
@@ -288,13 +301,8 @@ def record(trace, names=None, grad=None):
 
     Returns (display names {number: name}, the longest gradient text of each node, the data).
     """
-    pnames = name_map(names)
-    cache = {}
-
-    def disp(i):
-        if i not in cache:
-            cache[i] = display_name(trace, i, pnames)
-        return cache[i]
+    all_names = display_names(trace, names)
+    disp = all_names.__getitem__
 
     index = trace.index
     R = disp(0)
@@ -326,7 +334,7 @@ def record(trace, names=None, grad=None):
         "interval": 800,
         "legend": {k: LEGEND[k] for k in ("parameter", "input", "constant", "root")},
     }
-    return {i: disp(i) for i in range(len(trace.nodes))}, longest, data
+    return dict(enumerate(all_names)), longest, data
 
 
 # ----------------------------------------------------------------------------------------------
@@ -355,7 +363,8 @@ def fold_ops(d):
         op = b.rows[0][0]
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
         if v.rows and v.rows[0][1] == "name":
-            head = [(f"{v.rows[0][0]} = {op}", "name")]
+            title = v.rows[0][0]
+            head = [(title if title.endswith(op) else f"{title} = {op}", "name")]
             rest = v.rows[1:]
         else:
             head, rest = [(op, "name")], v.rows
