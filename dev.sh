@@ -33,6 +33,8 @@ setup() {
         say "installing stepgrad with its extras into $VENV"
         "$PY" -m pip install -q --upgrade pip
         "$PY" -m pip install -q -e ".[dev]"
+        # the export tests: torch 2.13.0 (CPU, from local disk), onnx + onnxruntime, safetensors
+        "$PY" -m pip install -q -e ".[dev,torch,onnx,safetensors]"
         echo "$sum" >"$stamp"
     fi
 }
@@ -40,6 +42,8 @@ setup() {
 # The graphs here multiply small matrices, where one BLAS thread is faster than two and does not
 # stall when the other core is busy; set OPENBLAS_NUM_THREADS yourself to override.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+# tests of optional extras (torch, onnx, safetensors) fail instead of skipping when run from here
+export STEPGRAD_DEV_SH=1
 
 cmd="${1:-help}"
 shift || true

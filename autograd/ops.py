@@ -45,6 +45,7 @@ class Op:
         "builtin",
         "partial",
         "floats",
+        "grads",
     )
 
     def __init__(
@@ -66,6 +67,7 @@ class Op:
         self.builtin = False  # rules of this table are trusted to return well-formed gradients
         self.partial = partial  # the vjp takes needs=(bool per input) and skips the others
         self.floats = None  # the vjp on floats: one expression per input (module docstring)
+        self.grads = None  # one formula per input (given by `rule`), or None
 
     def defvjp(self, vjp):
         """Give (or replace) the vjp; usable as a decorator."""
@@ -128,12 +130,23 @@ def op(name=None, vjp=None, **kwargs):
     return wrap
 
 
-def rule(name, forward, scalar=None, arity=1, elementwise=False, partial=False):
-    """Make the decorated vjp into an Op of the table."""
+def rule(name, forward, scalar=None, arity=1, elementwise=False, partial=False, grads=None):
+    """Make the decorated vjp into an Op of the table.
+
+    `grads` gives each input's gradient as a formula, one string per input (None for an input
+    that gets none; one string for all inputs of an op with any number of them, in `x_i` and
+    `i`). A formula is a Python expression in `g` (the upstream gradient), `out`, the vjp's
+    argument names and these functions: mT (swap the last two axes), sum_to(g, shape),
+    expand(g, shape, axis) (undo a reduction), scatter(g, shape, index), split(g, axis) (the
+    parts of g where each input was put), take(g, i, axis), sum(g, axis), sign, log, exp,
+    argsort, im2col(x, kernel_shape), col2im(cols, shape), is_max(x, size, stride). The viewer
+    shows them with the actual shapes; tests evaluate every formula against its vjp.
+    """
 
     def wrap(vjp):
         r = Op(name, forward, vjp, scalar, arity, elementwise, partial=partial)
         r.builtin = True
+        r.grads = grads
         return r
 
     return wrap
@@ -334,7 +347,7 @@ def _basic_index(index):
 # elementwise binary ops (Tensor inputs are broadcast to one shape by a broadcast_to node first)
 
 
-@rule("add", np.add, operator.add, arity=2, elementwise=True)
+@rule("add", np.add, operator.add, arity=2, elementwise=True, grads=("g", "g"))
 def add(g, out, a, b):
     """a + b; d/da = 1, d/db = 1"""
     return g, g
@@ -343,7 +356,7 @@ def add(g, out, a, b):
 add.floats = "g", "g"
 
 
-@rule("sub", np.subtract, operator.sub, arity=2, elementwise=True)
+@rule("sub", np.subtract, operator.sub, arity=2, elementwise=True, grads=("g", "-g"))
 def sub(g, out, a, b):
     """a - b; d/da = 1, d/db = -1"""
     return g, -g
@@ -352,7 +365,7 @@ def sub(g, out, a, b):
 sub.floats = "g", "-g"
 
 
-@rule("mul", np.multiply, operator.mul, arity=2, elementwise=True)
+@rule("mul", np.multiply, operator.mul, arity=2, elementwise=True, grads=("g * b", "g * a"))
 def mul(g, out, a, b):
     """a * b; d/da = b, d/db = a"""
     return g * b, g * a
@@ -361,7 +374,7 @@ def mul(g, out, a, b):
 mul.floats = "g * b", "g * a"
 
 
-@rule("div", np.divide, _div, arity=2, elementwise=True)
+@rule("div", np.divide, _div, arity=2, elementwise=True, grads=("g / b", "-g * a / b**2"))
 def div(g, out, a, b):
     """a / b; d/da = 1/b, d/db = -a/b**2"""
     return g / b, -g * out / b
@@ -370,7 +383,7 @@ def div(g, out, a, b):
 div.floats = "g / b", "-g * out / b"
 
 
-@rule("pow", np.power, _pow, arity=2, elementwise=True)
+@rule("pow", np.power, _pow, arity=2, elementwise=True, grads=("g * b * a**(b - 1)", None))
 def pow_(g, out, a, b):
     """a ** b (b a constant); d/da = b * a**(b-1)"""
     return g * b * a ** (b - 1), None
@@ -379,7 +392,7 @@ def pow_(g, out, a, b):
 pow_.floats = "g * b * a ** (b - 1)", None
 
 
-@rule("pow", np.power, _pow, arity=2, elementwise=True)
+@rule("pow", np.power, _pow, arity=2, elementwise=True, grads=(None, "g * out * log(a)"))
 def rpow(g, out, a, b):
     """a ** b (a a constant); d/db = a**b * log(a)"""
     return None, g * out * m.log(a)
@@ -388,7 +401,14 @@ def rpow(g, out, a, b):
 rpow.floats = None, "g * out * _log(a)"
 
 
-@rule("pow", np.power, _pow, arity=2, elementwise=True)
+@rule(
+    "pow",
+    np.power,
+    _pow,
+    arity=2,
+    elementwise=True,
+    grads=("g * b * a**(b - 1)", "g * out * log(a)"),
+)
 def pow_var(g, out, a, b):
     """a ** b (both variables); d/da = b * a**(b-1), d/db = a**b * log(a)"""
     return g * b * a ** (b - 1), g * out * m.log(a)
@@ -397,7 +417,14 @@ def pow_var(g, out, a, b):
 pow_var.floats = "g * b * a ** (b - 1)", "g * out * _log(a)"
 
 
-@rule("maximum", np.maximum, max, arity=2, elementwise=True)
+@rule(
+    "maximum",
+    np.maximum,
+    max,
+    arity=2,
+    elementwise=True,
+    grads=("g * ((a > b) + 0.5 * (a == b))", "g * ((b > a) + 0.5 * (a == b))"),
+)
 def maximum(g, out, a, b):
     """max(a, b); d/da = 1 where a > b, d/db = 1 where b > a, 1/2 each at a tie"""
     ar, br = _raw(a), _raw(b)
@@ -412,7 +439,7 @@ maximum.floats = "g * ((a > b) + 0.5 * (a == b))", "g * (1 - ((a > b) + 0.5 * (a
 # elementwise unary ops
 
 
-@rule("neg", np.negative, operator.neg)
+@rule("neg", np.negative, operator.neg, grads=("-g",))
 def neg(g, out, x):
     """-x; d/dx = -1"""
     return (-g,)
@@ -421,7 +448,7 @@ def neg(g, out, x):
 neg.floats = ("-g",)
 
 
-@rule("abs", np.abs, abs)
+@rule("abs", np.abs, abs, grads=("g * sign(x)",))
 def abs_(g, out, x):
     """|x|; d/dx = sign(x) (0 at 0)"""
     return (g * m.sign(x),)
@@ -430,7 +457,7 @@ def abs_(g, out, x):
 abs_.floats = ("g * float((x > 0) - (x < 0))",)
 
 
-@rule("exp", np.exp, _exp)
+@rule("exp", np.exp, _exp, grads=("g * out",))
 def exp(g, out, x):
     """exp(x); d/dx = exp(x)"""
     return (g * out,)
@@ -439,7 +466,7 @@ def exp(g, out, x):
 exp.floats = ("g * out",)
 
 
-@rule("log", np.log, _log)
+@rule("log", np.log, _log, grads=("g / x",))
 def log(g, out, x):
     """log(x); d/dx = 1/x"""
     return (g / x,)
@@ -448,7 +475,7 @@ def log(g, out, x):
 log.floats = ("g / x",)
 
 
-@rule("sqrt", np.sqrt, _sqrt)
+@rule("sqrt", np.sqrt, _sqrt, grads=("g / (2 * out)",))
 def sqrt(g, out, x):
     """sqrt(x); d/dx = 1 / (2 sqrt(x))"""
     return (g * 0.5 / out,)
@@ -457,7 +484,7 @@ def sqrt(g, out, x):
 sqrt.floats = ("g * 0.5 / out",)
 
 
-@rule("tanh", np.tanh, math.tanh)
+@rule("tanh", np.tanh, math.tanh, grads=("g * (1 - out**2)",))
 def tanh(g, out, x):
     """tanh(x); d/dx = 1 - tanh(x)**2"""
     return (g * (1 - out * out),)
@@ -466,7 +493,7 @@ def tanh(g, out, x):
 tanh.floats = ("g * (1 - out * out)",)
 
 
-@rule("sigmoid", _np_sigmoid, _sigmoid)
+@rule("sigmoid", _np_sigmoid, _sigmoid, grads=("g * out * (1 - out)",))
 def sigmoid(g, out, x):
     """s = 1 / (1 + exp(-x)); d/dx = s * (1 - s)"""
     return (g * out * (1 - out),)
@@ -475,7 +502,7 @@ def sigmoid(g, out, x):
 sigmoid.floats = ("g * out * (1 - out)",)
 
 
-@rule("relu", _np_relu, _relu)
+@rule("relu", _np_relu, _relu, grads=("g * (x > 0)",))
 def relu(g, out, x):
     """max(x, 0); d/dx = 1 if x > 0 else 0"""
     return (g * m.step(x),)
@@ -484,7 +511,9 @@ def relu(g, out, x):
 relu.floats = ("g if x > 0 else g * 0.0",)
 
 
-@rule("clip", lambda x, lo=None, hi=None: np.clip(x, lo, hi))
+@rule(
+    "clip", lambda x, lo=None, hi=None: np.clip(x, lo, hi), grads=("g * ((x >= lo) & (x <= hi))",)
+)
 def clip(g, out, x, lo=None, hi=None):
     """min(max(x, lo), hi); d/dx = 1 where lo <= x <= hi, else 0"""
     xr = _raw(x)
@@ -504,7 +533,11 @@ def _size_ratio(shape, out_shape):
     return math.prod(shape) // max(math.prod(out_shape), 1)
 
 
-@rule("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims))
+@rule(
+    "sum",
+    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    grads=("expand(g, x.shape, axis)",),
+)
 def sum_(g, out, x, axis=None, keepdims=False):
     """sum of x over axis; d/dx = 1 for every element summed"""
     return (m.expand(g, x.shape, axis, keepdims),)
@@ -515,7 +548,7 @@ def _mean(x, axis=None, keepdims=False):
     return total / (x.size // max(total.size, 1)) if x.size else np.mean(x, axis, keepdims=keepdims)
 
 
-@rule("mean", _mean)
+@rule("mean", _mean, grads=("expand(g, x.shape, axis) * out.size / x.size",))
 def mean(g, out, x, axis=None, keepdims=False):
     """mean of x over axis; d/dx = 1/n for each of the n elements averaged"""
     return (m.expand(g, x.shape, axis, keepdims) / _size_ratio(x.shape, out.shape),)
@@ -529,13 +562,21 @@ def _extreme_vjp(g, out, x, axis, keepdims):
     return (m.expand(g, xr.shape, axis, keepdims) * hit,)
 
 
-@rule("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims))
+@rule(
+    "max",
+    lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+    grads=("expand(g, x.shape, axis) * (x == expand(out, x.shape, axis))",),
+)
 def max_(g, out, x, axis=None, keepdims=False):
     """max of x over axis; d/dx = 1 at the maximum (shared equally among ties)"""
     return _extreme_vjp(g, out, x, axis, keepdims)
 
 
-@rule("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims))
+@rule(
+    "min",
+    lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+    grads=("expand(g, x.shape, axis) * (x == expand(out, x.shape, axis))",),
+)
 def min_(g, out, x, axis=None, keepdims=False):
     """min of x over axis; d/dx = 1 at the minimum (shared equally among ties)"""
     return _extreme_vjp(g, out, x, axis, keepdims)
@@ -545,38 +586,45 @@ def min_(g, out, x, axis=None, keepdims=False):
 # shapes and indexing
 
 
-@rule("broadcast_to", lambda x, shape: broadcast_view(x, shape))
+@rule("broadcast_to", lambda x, shape: broadcast_view(x, shape), grads=("sum_to(g, x.shape)",))
 def broadcast_to(g, out, x, shape):
     """x repeated to `shape`; d/dx sums the gradient back to x's shape (the only such place)"""
     return (m.sum_to(g, x.shape),)
 
 
-@rule("reshape", lambda x, shape: np.reshape(x, shape))
+@rule("reshape", lambda x, shape: np.reshape(x, shape), grads=("g.reshape(x.shape)",))
 def reshape(g, out, x, shape):
     """x with a new shape; d/dx is the gradient reshaped back"""
     return (g.reshape(x.shape),)
 
 
-@rule("transpose", lambda x, axes=None: np.transpose(x, axes))
+@rule(
+    "transpose", lambda x, axes=None: np.transpose(x, axes), grads=("g.transpose(argsort(axes))",)
+)
 def transpose(g, out, x, axes=None):
     """x with its axes permuted; d/dx permutes the gradient back"""
     inverse = None if axes is None else tuple(np.argsort(axes))
     return (g.transpose(inverse),)
 
 
-@rule("getitem", lambda x, index: x[index])
+@rule("getitem", lambda x, index: x[index], grads=("scatter(g, x.shape, index)",))
 def getitem(g, out, x, index):
     """x[index]; d/dx is the gradient put back at index (summed where an element repeats)"""
     return (m.scatter(g, x.shape, index),)
 
 
-@rule("scatter", _scatter)
+@rule("scatter", _scatter, grads=("g[index]",))
 def scatter(g, out, x, shape, index):
     """zeros(shape) with x added at index; d/dx = the gradient read at index"""
     return (g[index],)
 
 
-@rule("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), arity=-1)
+@rule(
+    "concatenate",
+    lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    arity=-1,
+    grads=("split(g, axis)[i]",),
+)
 def concatenate(g, out, *xs, axis=0):
     """xs joined along axis; d/dx_i is the gradient's slice where x_i was put"""
     ax = axis % out.ndim
@@ -588,7 +636,7 @@ def concatenate(g, out, *xs, axis=0):
     return tuple(grads)
 
 
-@rule("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), arity=-1)
+@rule("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), arity=-1, grads=("take(g, i, axis)",))
 def stack(g, out, *xs, axis=0):
     """xs stacked along a new axis; d/dx_i = the gradient at position i of that axis"""
     ax = axis % out.ndim
@@ -599,7 +647,7 @@ def stack(g, out, *xs, axis=0):
 # linear algebra and the softmax family
 
 
-@rule("matmul", np.matmul, arity=2, partial=True)
+@rule("matmul", np.matmul, arity=2, partial=True, grads=("g @ mT(b)", "mT(a) @ g"))
 def matmul(g, out, a, b, needs=(True, True)):
     """a @ b; d/da = g @ b.T, d/db = a.T @ g (1-D operands promoted as numpy does)"""
     if a.ndim == 1 and b.ndim == 1:
@@ -613,13 +661,13 @@ def matmul(g, out, a, b, needs=(True, True)):
     return g @ m.mT(b) if needs[0] else None, m.mT(a) @ g if needs[1] else None
 
 
-@rule("softmax", _softmax)
+@rule("softmax", _softmax, grads=("out * (g - sum(g * out, axis))",))
 def softmax(g, out, x, axis=-1):
     """s = exp(x) / sum(exp(x)); d/dx = s * (g - sum(g * s))"""
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
-@rule("log_softmax", _log_softmax)
+@rule("log_softmax", _log_softmax, grads=("g - exp(out) * sum(g, axis)",))
 def log_softmax(g, out, x, axis=-1):
     """x - log(sum(exp(x))); d/dx = g - softmax(x) * sum(g)"""
     return (g - m.exp(out) * g.sum(axis=axis, keepdims=True),)
@@ -691,7 +739,13 @@ def _conv2d(x, w, stride=(1, 1), padding=((0, 0), (0, 0))):
     )
 
 
-@rule("conv2d", _conv2d, arity=2, partial=True)
+@rule(
+    "conv2d",
+    _conv2d,
+    arity=2,
+    partial=True,
+    grads=("col2im(g @ mT(w), x.shape)", "mT(im2col(x, w.shape)) @ g"),
+)
 def conv2d(g, out, x, w, stride=(1, 1), padding=((0, 0), (0, 0)), needs=(True, True)):
     """y[n,i,j,f] = sum_abc xpad[n,si+a,sj+b,c] w[a,b,c,f]; d/dw = cols^T g, d/dx = col2im(g w^T)"""
     kh, kw, c, f = w.shape
@@ -710,7 +764,7 @@ def _max_pool2d(x, size=(2, 2), stride=(2, 2)):
     return _windows(x, size[0], size[1], stride).max(axis=(4, 5))
 
 
-@rule("max_pool2d", _max_pool2d)
+@rule("max_pool2d", _max_pool2d, grads=("col2im(g * is_max(x, size, stride), x.shape)",))
 def max_pool2d(g, out, x, size=(2, 2), stride=(2, 2)):
     """y[n,i,j,c] = max of x's window at (i*s, j*s); d/dx = 1 at the window's max (ties share)"""
     xr, outr = _raw(x), _raw(out)
@@ -722,7 +776,7 @@ def max_pool2d(g, out, x, size=(2, 2), stride=(2, 2)):
     return (_col2im(dcols, xr.shape, stride, ((0, 0), (0, 0))),)
 
 
-@rule("embedding", lambda w, indices: w[indices])
+@rule("embedding", lambda w, indices: w[indices], grads=("scatter(g, w.shape, indices)",))
 def embedding(g, out, w, indices):
     """y[...] = w[indices[...]] (rows of w); d/dw adds each gradient row to w's row it was read"""
     return (m.scatter(g, w.shape, indices),)

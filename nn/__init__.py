@@ -12,7 +12,18 @@ public API of `autograd`.
 ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
 """
 
-from . import callbacks, data, init, losses, metrics, optim, scalar
+from . import (
+    _clash,  # noqa: F401 - first: HIPS autograd shares the import name (one clear line)
+    callbacks,
+    data,
+    export,  # imports torch/onnx only when a function needs them
+    init,
+    losses,
+    metrics,
+    optim,
+    scalar,
+)
+from .functional import Add, Concatenate, Input, InputLayer, KerasTensor, Model
 from .init import manual_seed
 from .layers import (
     Conv2D,
@@ -32,6 +43,12 @@ from .module import Module
 from .sequential import Sequential
 
 __all__ = [
+    "Add",
+    "Concatenate",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Model",
     "Conv2D",
     "Dense",
     "Dropout",
@@ -48,6 +65,7 @@ __all__ = [
     "Tanh",
     "callbacks",
     "data",
+    "export",
     "init",
     "losses",
     "manual_seed",

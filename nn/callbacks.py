@@ -1,6 +1,10 @@
-"""Callbacks for fit, as in Keras: Callback (the hooks), History, EarlyStopping."""
+"""Callbacks for fit, as in Keras: Callback (the hooks), History, EarlyStopping, TerminateOnNaN,
+ModelCheckpoint, ReduceLROnPlateau, LearningRateScheduler, CSVLogger."""
 
+import csv
 import math
+import os
+import warnings
 
 
 class Callback:
@@ -12,9 +16,13 @@ class Callback:
     """
 
     model = None
+    params = None  # {'verbose': ..., 'epochs': ..., 'steps': ...}, set by fit as in Keras
 
     def set_model(self, model):
         self.model = model
+
+    def set_params(self, params):
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -26,6 +34,9 @@ class Callback:
         pass
 
     def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
         pass
 
     def on_batch_end(self, batch, logs=None):
@@ -41,6 +52,7 @@ class History(Callback):
     def __init__(self):
         self.history = {}
         self.epoch = []
+        self.params = {}
 
     def on_train_begin(self, logs=None):
         self.history = {}
@@ -115,3 +127,275 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
+
+
+def _mode(mode, monitor, who):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if ("acc" in monitor or monitor.startswith("fmeasure")) else "min"
+    return mode
+
+
+def _monitored(logs, monitor, who):
+    """The monitored value, or None with Keras's warning when the logs do not have it."""
+    value = (logs or {}).get(monitor)
+    if value is None:
+        warnings.warn(
+            f"{who}: monitor {monitor!r} is not among the epoch logs {sorted(logs or {})}; "
+            "skipping (for 'val_...' give validation_split or validation_data to fit)",
+            stacklevel=3,
+        )
+    return value
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, as Keras's.
+
+    Prints `Batch 3: Invalid loss, terminating training` and sets model.stop_training, so fit
+    ends after that batch. `stopped` holds (epoch, batch) afterwards (None if never).
+    """
+
+    def on_train_begin(self, logs=None):
+        self.stopped = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training", flush=True)
+            self.stopped = (self._epoch, batch)
+            self.model.stop_training = True
+
+
+class ModelCheckpoint(Callback):
+    """Save the weights after each epoch (or only when `monitor` improves), as Keras's.
+
+    Args:
+        filepath: where to write, an .npz or .safetensors file; it may name the epoch and any
+            log, e.g. 'w-{epoch:02d}-{val_loss:.2f}.npz' (epochs counted from 1, as Keras).
+        monitor: the log compared when save_best_only is set.
+        save_best_only: write only when monitor is better than at every earlier save.
+        mode: 'min', 'max' or 'auto' (max for accuracy-like names).
+        verbose: 1 prints a line at each save.
+
+    Weights go through model.save_weights (atomic: a crash never leaves half a file).
+    `best` is the best value seen and `saved` the epochs (from 1) written.
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=True,
+        mode="auto",
+    ):
+        self.filepath = os.fspath(filepath)
+        if not self.filepath.endswith((".npz", ".safetensors")):
+            raise ValueError(
+                f"ModelCheckpoint: filepath must end in .npz or .safetensors (stepgrad saves "
+                f"weights), got {self.filepath!r}"
+            )
+        self.monitor = monitor
+        self.verbose = int(verbose)
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = save_weights_only
+        self.mode = _mode(mode, monitor, "ModelCheckpoint")
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.saved = []
+
+    def _better(self, value):
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if value is None:
+                return
+            if not self._better(value):
+                if self.verbose:
+                    print(
+                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}",
+                        flush=True,
+                    )
+                return
+            if self.verbose:
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{value:.5f}, saving model to {path}",
+                    flush=True,
+                )
+            self.best = value
+        elif self.verbose:
+            print(f"\nEpoch {epoch + 1}: saving model to {path}", flush=True)
+        self.model.save_weights(path)
+        self.saved.append(epoch + 1)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by `factor` when `monitor` stops improving, as Keras's.
+
+    Args:
+        monitor: the log watched ('val_loss' by default).
+        factor: new_lr = lr * factor (must be < 1).
+        patience: epochs without improvement before the rate is lowered.
+        mode: 'min', 'max' or 'auto'.
+        min_delta: an improvement smaller than this does not count.
+        cooldown: epochs to wait after a reduction before counting again.
+        min_lr: the rate never goes below this.
+        verbose: 1 prints a line at each reduction.
+
+    Adds 'learning_rate' to the epoch logs (so History records it), as Keras does.
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
+        if not 0 <= factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor!r}")
+        self.monitor = monitor
+        self.factor = float(factor)
+        self.patience = int(patience)
+        self.verbose = int(verbose)
+        self.mode = _mode(mode, monitor, "ReduceLROnPlateau")
+        self.min_delta = abs(float(min_delta))
+        self.cooldown = int(cooldown)
+        self.min_lr = float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.cooldown_counter = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        opt = self.model.optimizer
+        logs["learning_rate"] = float(opt.lr)
+        value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best = value
+            self.wait = 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience and opt.lr > self.min_lr:
+                new = max(opt.lr * self.factor, self.min_lr)
+                opt.lr = new
+                if self.verbose:
+                    print(
+                        f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}.",
+                        flush=True,
+                    )
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch from `schedule(epoch, lr)`, as Keras's.
+
+    `epoch` counts from 0; the function returns the new rate (a number). Adds 'learning_rate'
+    to the epoch logs.
+
+    >>> import math
+    >>> cb = LearningRateScheduler(lambda epoch, lr: lr if epoch < 2 else lr * math.exp(-0.1))
+    """
+
+    def __init__(self, schedule, verbose=0):
+        if not callable(schedule):
+            raise TypeError(
+                f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, got "
+                f"{schedule!r}"
+            )
+        self.schedule = schedule
+        self.verbose = int(verbose)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        opt = self.model.optimizer
+        got = self.schedule(epoch, float(opt.lr))
+        try:
+            lr = float(got)
+        except (TypeError, ValueError):
+            lr = math.nan
+        if isinstance(got, bool) or not math.isfinite(lr) or lr < 0:
+            raise ValueError(
+                f"LearningRateScheduler: the schedule returned {got!r} at epoch {epoch}; it "
+                "must return a finite learning rate >= 0"
+            )
+        opt.lr = float(lr)
+        if self.verbose:
+            print(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.",
+                flush=True,
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.lr)
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of a CSV file, as Keras's.
+
+    The first row is the header: `epoch` then the log names in sorted order. Rows are flushed
+    at every epoch, so the file can be read while training runs.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: add to an existing file (without a second header) instead of replacing it.
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self.keys = None
+        self._file = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
+        self._header_done = has_rows
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
+        if not self._header_done:
+            writer.writerow(["epoch", *self.keys])
+            self._header_done = True
+        writer.writerow([epoch, *(logs.get(k, "NA") for k in self.keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None

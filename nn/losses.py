@@ -3,8 +3,11 @@
 Each averages over the batch. Probabilities are clipped to [EPSILON, 1 - EPSILON] before a log,
 as Keras does, so a confident wrong prediction gives a large loss, never NaN; `from_logits=True`
 takes raw scores and uses the stable forms instead. Labels are checked: a shape or a range that
-does not fit the loss raises a ValueError saying what was expected.
+does not fit the loss raises a ValueError saying what was expected (binary cross-entropy on
+labels outside [0, 1] is computed, as in Keras, with one warning).
 """
+
+import warnings
 
 import numpy as np
 
@@ -57,9 +60,21 @@ def check_regression(y_true, shape, dtype, name="mse"):
     return y.astype(dtype, copy=False)
 
 
-def check_binary(y_true, shape, dtype, name="binary_crossentropy"):
+def check_binary(y_true, shape, dtype, name="binary_crossentropy", warn=True):
+    """Labels for binary cross-entropy. Outside [0, 1] they are used as given (as Keras does:
+    the formula is computed) with one warning naming the range seen; NaN/inf raise."""
     y = _same_shape(_array(y_true, name), shape, name)
-    _in_unit_range(y, name, "0/1 (or probabilities)")
+    if y.size and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name}: labels must be finite numbers, got NaN or inf among them")
+    if warn and y.size and (y.min() < 0 or y.max() > 1):
+        warnings.warn(
+            f"{name}: labels range from {y.min():.4g} to {y.max():.4g}, outside [0, 1]; the loss "
+            "is computed as Keras computes it, but binary cross-entropy is meaningless for such "
+            "labels (it can go below 0). Give 0/1 labels (or probabilities), or use loss='mse' "
+            "for real-valued targets",
+            UserWarning,
+            stacklevel=4,
+        )
     return y.astype(dtype, copy=False)
 
 
@@ -245,9 +260,13 @@ class MeanSquaredError(Loss):
 
 class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
+    _warned = False  # labels outside [0, 1]: warn once per loss object (fit, then evaluate)
 
     def prepare(self, y_true, shape, dtype=np.float32):
-        return check_binary(y_true, shape, dtype, self.name)
+        y = check_binary(y_true, shape, dtype, self.name, warn=not self._warned)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            self._warned = True
+        return y
 
     def compute(self, y, y_pred):
         return _bce(y, y_pred, self.from_logits)

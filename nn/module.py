@@ -5,11 +5,12 @@ its name (`node.scope`, e.g. 'layers.0'); viz collapses a layer into one box by 
 """
 
 import os
-import tempfile
 
 import numpy as np
 
 from autograd import Tensor, no_grad, scope
+
+from . import weights as _weights
 
 _DEPTH = 0  # 1 while a root module's forward runs (0: the next call is a root call)
 _VERSION = 0  # bumped when a module's structure may have changed; roots re-name their tree
@@ -66,6 +67,11 @@ class Module:
                 return self.forward(*args, **kwargs)
             with cm:
                 return self.forward(*args, **kwargs)
+        if args and (args[0].__class__ is list or hasattr(args[0], "_keras_symbolic")):
+            from .functional import _is_symbolic, symbolic_call
+
+            if _is_symbolic(args[0]):  # layer(nn.Input(...)): record the call, build the layer
+                return symbolic_call(self, args[0])
         if self._walked != _VERSION:  # a root call: name the tree when it may have changed
             self._name_tree()
         _DEPTH = 1
@@ -151,27 +157,21 @@ class Module:
         return [p.data.copy() for p in self.parameters()]
 
     def set_weights(self, weights):
-        """Set the parameters from arrays (as get_weights gives), checking count and shapes."""
+        """Set the parameters from arrays (as get_weights gives): all are checked (count,
+        shape, real numbers) before any is written, so a bad array leaves the model unchanged."""
         params = self.named_parameters()
         weights = list(weights)
         if len(weights) != len(params):
             raise ValueError(
                 f"set_weights: the model has {len(params)} parameters, got {len(weights)} arrays"
             )
-        arrays = [np.asarray(w) for w in weights]
-        for (name, p), w in zip(params, arrays):
-            if w.shape != p.shape:
-                raise ValueError(
-                    f"set_weights: parameter {name!r} has shape {p.shape}, got an array of "
-                    f"shape {w.shape}; nothing was changed"
-                )
-        for (_, p), w in zip(params, arrays):
-            p.data[...] = w
+        _weights.assign(params, _weights.check(params, weights, "set_weights"))
 
     def save_weights(self, path):
-        """Write the parameters to an .npz file keyed by dotted name; atomic (temp + rename).
+        """Write the parameters to an .npz (or .safetensors) file keyed by dotted name.
 
-        A failure while writing leaves any existing file at `path` as it was.
+        Atomic (temp + rename): a failure while writing leaves any existing file at `path` as
+        it was. .safetensors needs the safetensors package (stepgrad[safetensors]).
         """
         params = self.named_parameters()
         if not params:
@@ -179,25 +179,13 @@ class Module:
                 f"save_weights: {type(self).__name__} has no weights yet; build it first "
                 "(give input_shape to the first layer, or call the model on data)"
             )
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **{name: p.data for name, p in params})
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        _weights.write(path, {name: p.data for name, p in params}, "save_weights")
 
     def load_weights(self, path):
-        """Read parameters saved by save_weights; refuse a file that does not match this model.
+        """Read parameters saved by save_weights (.npz or .safetensors); all or nothing.
 
-        Names and shapes must match exactly; otherwise a ValueError names the parameter and
-        the model is left unchanged.
+        Names, shapes and dtypes (real numbers) must fit; otherwise an error names the
+        parameter (or what is wrong with the file) and the model is left unchanged.
         """
         params = self.named_parameters()
         if not params:
@@ -205,29 +193,8 @@ class Module:
                 f"load_weights: {type(self).__name__} has no weights yet; build it first "
                 "(give input_shape to the first layer, or call the model on data)"
             )
-        with np.load(os.fspath(path), allow_pickle=False) as f:
-            stored = {k: f[k] for k in f.files}
-        names = [n for n, _ in params]
-        missing = [n for n in names if n not in stored]
-        if missing:
-            raise ValueError(
-                f"load_weights: {path} has no array for parameter {missing[0]!r} "
-                f"(it holds {sorted(stored)}); the model was left unchanged"
-            )
-        extra = sorted(set(stored) - set(names))
-        if extra:
-            raise ValueError(
-                f"load_weights: {path} holds {extra[0]!r}, which is not a parameter of this "
-                f"model (its parameters: {names}); the model was left unchanged"
-            )
-        for name, p in params:
-            if stored[name].shape != p.shape:
-                raise ValueError(
-                    f"load_weights: parameter {name!r} has shape {p.shape} in the model but "
-                    f"{stored[name].shape} in {path}; the model was left unchanged"
-                )
-        for name, p in params:
-            p.data[...] = stored[name]
+        path = os.fspath(path)
+        _weights.load_into(params, _weights.read(path, "load_weights"), path, "load_weights")
 
     # --- printing ------------------------------------------------------------------------
     def extra_repr(self):

@@ -91,10 +91,12 @@ def test_label_shape_errors():
 
 def test_label_range_errors():
     p = t(np.full((2, 1), 0.5))
-    with pytest.raises(
-        ValueError, match=r"labels must be 0/1 \(or probabilities\) in \[0, 1\], got"
-    ):
-        losses.binary_crossentropy([[2.0], [0.0]], p)
+    # outside [0, 1] binary cross-entropy is computed (as Keras does), with a warning
+    with pytest.warns(UserWarning, match=r"labels range from 0 to 2, outside \[0, 1\]"):
+        got = losses.binary_crossentropy([[2.0], [0.0]], p).item()
+    assert got == pytest.approx(-(2 * math.log(0.5) - math.log(0.5) + math.log(0.5)) / 2)
+    with pytest.raises(ValueError, match="labels must be finite"):
+        losses.binary_crossentropy([[np.nan], [0.0]], p)
     with pytest.raises(ValueError, match=r"label 3 is out of range for 3 classes"):
         losses.sparse_categorical_crossentropy([0, 3], t(np.full((2, 3), 0.3)))
     with pytest.raises(ValueError, match="label -1 is out of range"):

@@ -1,6 +1,8 @@
 """Sequential training end to end: the seed example, digits (MLP and Conv2D), History,
 EarlyStopping, evaluate/predict/summary, progress output, and fit's errors."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -214,9 +216,11 @@ def test_summary_table():
     model.summary(print_fn=lines.append)
     text = lines[0]
     assert 'Model: "sequential' in text
-    assert " hidden (Dense)   (None, 2)            8" in text
-    assert " out (Dense)      (None, 1)            3" in text
-    assert "Total params: 11" in text
+    assert "┃ Layer (type)" in text and "┃ Output Shape" in text and "Param # ┃" in text
+    assert "│ hidden (Dense)" in text and "│ out (Dense)" in text
+    row = next(r for r in text.splitlines() if "hidden (Dense)" in r)
+    assert [c.strip() for c in row.strip("│").split("│")] == ["hidden (Dense)", "(None, 2)", "8"]
+    assert " Total params: 11 (44.00 B)" in text
     with pytest.raises(ValueError, match="not built yet"):
         nn.Sequential([nn.Dense(2)]).summary()
 
@@ -229,12 +233,21 @@ def test_verbose_modes(capsys):
     assert capsys.readouterr() == ("", "")
     model.fit(x, y, epochs=2, verbose=2)
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and out[1].startswith("Epoch 2/2 - ") and "accuracy: " in out[1]
-    model.fit(x, y, epochs=2, verbose=1)
-    err = capsys.readouterr().err
-    assert "Epoch 1/2" in err and "2/2" in err and "loss: " in err  # tqdm writes to stderr
+    # Keras 3's verbose=2: a header per epoch, then "2/2 - 0s - 1ms/step - accuracy: ..."
+    assert len(out) == 4 and out[2] == "Epoch 2/2"
+    assert re.fullmatch(
+        r"2/2 - \d+s - \d+[mu]?s/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", out[3]
+    )
+    model.fit(x, y, epochs=2, verbose=1)  # not a terminal here: the finished line only
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Epoch 1/2" and len(out) == 4
+    assert re.fullmatch(
+        r"2/2 ━{20} \d+s \d+[mu]?s/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", out[1]
+    )
     model.evaluate(x, y)
-    assert capsys.readouterr().out.startswith("64 samples - loss: ")
+    assert re.fullmatch(
+        r"2/2 ━{20} \d+s \d+[mu]?s/step - accuracy: \S+ - loss: \S+\n", capsys.readouterr().out
+    )
 
 
 def test_lazy_model_builds_on_fit():
@@ -277,8 +290,8 @@ def test_labels_that_do_not_fit_the_loss():
         model.fit(np.zeros((4, 2)), [0, 1, 1, 0])
     model = nn.Sequential([nn.Dense(1, activation="sigmoid", input_shape=(2,))])
     model.compile(optimizer="adam", loss="binary_crossentropy")
-    with pytest.raises(ValueError, match=r"labels must be 0/1 .*from -1 to 3"):
-        model.fit(np.zeros((3, 2)), [-1, 0, 3])
+    with pytest.warns(UserWarning, match=r"labels range from -1 to 3, outside \[0, 1\]"):
+        model.fit(np.zeros((3, 2)), [-1, 0, 3], verbose=0)
     with pytest.raises(ValueError, match="x has 3 samples but y has 2"):
         model.fit(np.zeros((3, 2)), [0, 1])
 
@@ -303,8 +316,13 @@ def test_bad_fit_arguments():
         model.fit(x, y, validation_split=1.5, verbose=0)
     with pytest.raises(ValueError, match="leaves no samples for validation"):
         model.fit(x, y, validation_split=0.1, verbose=0)
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
-        model.fit(x, y, batch_size=0, verbose=0)
+    for bad in (0, -1, 2.5, "32", True):
+        with pytest.raises(ValueError, match="fit: batch_size must be a positive whole number"):
+            model.fit(x, y, batch_size=bad, verbose=0)
+        with pytest.raises(ValueError, match="evaluate: batch_size must be a positive whole"):
+            model.evaluate(x, y, batch_size=bad, verbose=0)
+        with pytest.raises(ValueError, match="predict: batch_size must be a positive whole"):
+            model.predict(x, batch_size=bad)
     with pytest.raises(TypeError, match="callbacks must be nn.callbacks.Callback"):
         model.fit(x, y, callbacks=[print], verbose=0)
 

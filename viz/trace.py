@@ -103,3 +103,56 @@ def name_map(names):
             k, v = v, k
         out[id(v)] = str(k)
     return out
+
+
+def formulas(node):
+    """Each operand's gradient formula from the rule table (`grads=` of its `@rule`).
+
+    Returns a tuple with one string per operand (None where that operand gets no gradient),
+    or None for a leaf or a custom op given without formulas. An op with any number of
+    inputs (concatenate, stack) has one formula in `x_i` and `i`; it is repeated here.
+
+    >>> from autograd import Tensor
+    >>> a = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> b = Tensor([[3.0], [4.0]], requires_grad=True)
+    >>> formulas(a @ b)
+    ('g @ mT(b)', 'mT(a) @ g')
+    """
+    op = node._op
+    grads = getattr(op, "grads", None) if op is not None else None
+    if grads is None:
+        return None
+    n = len(node.operands)
+    return tuple(grads) * n if op.arity == -1 else tuple(grads)
+
+
+def formula_names(node):
+    """{name: value} for the names a node's formulas use: its operands under the vjp's argument
+    names (`x_0`, `x_1`, ... for an op with any number of inputs), and its attrs (axis, ...).
+
+    >>> from autograd import Tensor
+    >>> a = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> b = Tensor([[3.0], [4.0]], requires_grad=True)
+    >>> sorted(formula_names(a @ b))
+    ['a', 'b']
+    """
+    import inspect
+
+    op = node._op
+    if op is None:
+        return {}
+    ins = node.operands
+    out = {}
+    params = list(inspect.signature(op.vjp).parameters.values())[2:]
+    k = 0
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            for j in range(k, len(ins)):
+                out[f"x_{j - k}"] = ins[j]
+            k = len(ins)
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and k < len(ins):
+            out[p.name] = ins[k]
+            k += 1
+    for key, v in node.attrs.items():
+        out.setdefault(key, v)
+    return out
