@@ -75,6 +75,8 @@ case "$cmd" in
     bench)
         setup test
         "$PY" -m pip install -q -e ".[dev,bench]"
+        # torch only for the tensor benchmark's comparison column, pinned (never a plain torch)
+        "$PY" -c 'import torch; assert torch.__version__.startswith("2.13.0")' 2>/dev/null || "$PY" -m pip install -q torch==2.13.0
         for b in benchmarks/*.py; do say "$b"; "$PY" "$b"; done
         ;;
     *)
