@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # stepgrad's one set-up script. Usage: ./dev.sh demo | test [pytest args] | bench | setup
+#   | docs (the site into site/) | pictures (the README's pictures into docs/images/)
 # Installs what is missing (Graphviz's dot and Chromium by apt, .venv, the project with extras).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,6 +34,7 @@ setup() {
         say "installing stepgrad with its extras into $VENV"
         "$PY" -m pip install -q --upgrade pip
         "$PY" -m pip install -q -e ".[dev]"
+        "$PY" -m pip install -q -e ".[docs]" # the docs site's tools, for ./dev.sh docs and its test
         # the export tests: torch (pinned to 2.13.0, CPU, on local disk; the extra itself takes
         # any torch >= 2.0), onnx + onnxruntime, safetensors
         "$PY" -m pip install -q "torch==2.13.0" -e ".[dev,torch,onnx,safetensors]"
@@ -58,13 +60,28 @@ case "$cmd" in
         setup test
         exec "$PY" -m pytest -q "$@"
         ;;
+    docs)
+        # the README's pictures from the demo, then the site into site/ with the notebooks
+        # executed (STEPGRAD_DOCS_EXECUTE=0 skips that); extra arguments go to mkdocs build
+        setup test
+        "$PY" docs/make_pictures.py
+        STEPGRAD_DOCS_EXECUTE="${STEPGRAD_DOCS_EXECUTE:-1}" NO_MKDOCS_2_WARNING=1 \
+            "$PY" -m mkdocs build --strict "$@"
+        say "the site is in site/: open site/index.html, or serve it: $PY -m http.server -d site"
+        ;;
+    pictures)
+        setup test
+        exec "$PY" docs/make_pictures.py "$@"
+        ;;
     bench)
         setup test
         "$PY" -m pip install -q -e ".[dev,bench]"
+        # torch only for the tensor benchmark's comparison column, pinned (never a plain torch)
+        "$PY" -c 'import torch; assert torch.__version__.startswith("2.13.0")' 2>/dev/null || "$PY" -m pip install -q torch==2.13.0
         for b in benchmarks/*.py; do say "$b"; "$PY" "$b"; done
         ;;
     *)
-        echo "usage: ./dev.sh demo | test [pytest args] | bench | setup"
+        echo "usage: ./dev.sh demo | test [pytest args] | bench | setup | docs | pictures"
         exit 2
         ;;
 esac

@@ -9,6 +9,7 @@
 
 from . import ops
 from .check import GradcheckError, gradcheck
+from .compare import compare as compare
 from .engine import (
     AnomalyError,
     BackwardError,

@@ -520,79 +520,194 @@ class _Mark:
 def _nonleaf_order(root):
     """The non-leaf nodes under `root` in backward order (depth-first post-order, reversed).
 
-    The fast paths' toposort: a visited node's grad holds this pass's own marker object (a
-    fresh one each pass, so nothing stale is ever mistaken for it) instead of a visited set;
-    the caller resets every grad of the order before using it. Leaves are left out: they
-    only accumulate.
+    The fast paths' toposort, with no visited set and no end markers: while the search runs,
+    a node's grad holds one of this pass's two fresh marker objects, `open` (its inputs are
+    being visited; it sits on the stack once more, below them) or `done` (it is in the order),
+    so nothing stale is ever mistaken for them. The caller resets every grad of the order
+    before using it. Leaves are left out: they only accumulate.
     """
-    mark = _Mark()
+    open_, done = _Mark(), _Mark()
     order = []
     stack = [root]
     push, pop, finish = stack.append, stack.pop, order.append
     while stack:
         n = pop()
-        if n is None:  # the end marker: the node below it is finished
-            finish(pop())
+        mark = n.grad
+        if mark is open_:  # popped the second time: everything it reads is in the order
+            n.grad = done
+            finish(n)
             continue
-        if n.grad is mark:
+        if mark is done:  # reached again through another consumer
             continue
-        n.grad = mark
+        n.grad = open_
         push(n)
-        push(None)
-        arity = n._op.arity
-        if arity == 1:
+        if n._op.arity == 1:
             a = n._a
-            if isinstance(a, Node) and a._op is not None and a.grad is not mark:
+            if a._op is not None and a.grad is not done:
                 push(a)
             continue
-        for p in (n._a, n._b) if arity == 2 else n._a:
-            if isinstance(p, Node) and p._op is not None and p.grad is not mark:
+        for p in (n._a, n._b) if n._op.arity == 2 else n._a:
+            if isinstance(p, Node) and p._op is not None and p.grad is not done:
                 push(p)
     order.reverse()
     return order
+
+
+def _float_node(n):
+    """One node of a float graph through its rule's general vjp (custom ops, rules without
+    a float form, and the IEEE redo when a float form raised ZeroDivisionError/OverflowError)."""
+    op = n._op
+    a = n._a
+    if op.arity == 1:
+        try:
+            grads = op.vjp(n.grad, n.data, a.data)
+        except (ZeroDivisionError, OverflowError):
+            grads = _ieee_vjp(op, n.grad, n.data, (a.data,), None)
+        if not op.builtin:
+            _check_vjp_result(op, grads, (a,))
+            grads = (a._check_grad(grads[0], op, 0, False),)
+        (ga,) = grads
+        if a._op is not None or a.requires_grad:
+            a.grad += ga
+        return
+    b = n._b
+    fa, fb = a.__class__ is float, b.__class__ is float
+    args = (a if fa else a.data, b if fb else b.data)
+    try:
+        grads = op.vjp(n.grad, n.data, *args)
+    except (ZeroDivisionError, OverflowError):
+        grads = _ieee_vjp(op, n.grad, n.data, args, None)
+    if op.builtin:
+        ga, gb = grads
+    else:
+        _check_vjp_result(op, grads, (a, b))
+        ga, gb = grads
+        ga = None if ga is None or fa else a._check_grad(ga, op, 0, False)
+        gb = None if gb is None or fb else b._check_grad(gb, op, 1, False)
+    if ga is not None and not fa and (a._op is not None or a.requires_grad):
+        a.grad += ga
+    if gb is not None and not fb and (b._op is not None or b.requires_grad):
+        b.grad += gb
+
+
+# The scalar backward loop is generated once from the rule table: each rule that declares
+# `floats` (its vjp written as expressions on floats, next to the vjp in ops.py) becomes one
+# inlined branch, tested by identity, most frequent rules first; anything else goes through
+# `_float_node`. See `_float_source()` for the code it makes.
+_FLOAT_RULES = (
+    "mul add relu tanh sub neg exp div pow_ sigmoid log sqrt rpow pow_var abs_ maximum".split()
+)
+_SAFE_AST = None  # ast node types a form may use to be accumulated without a temporary
+
+
+def _float_form_branch(i, op):
+    """The source lines of the loop branch for rule `op` (which has `floats`)."""
+    import ast
+
+    code = op.vjp.__code__
+    names = code.co_varnames[: code.co_argcount]
+    gname, oname, inames = names[0], names[1], names[2:]
+    forms = op.floats
+    if len(forms) != len(inames) or len(inames) != op.arity:
+        raise TypeError(f"{op.name}: floats gives {len(forms)} forms for {op.arity} inputs")
+    used = set()
+    for f in forms:
+        if f is not None:
+            used |= {x.id for x in ast.walk(ast.parse(f, mode="eval")) if isinstance(x, ast.Name)}
+    lines = [f"elif op is OP{i}:  # {op.name}: {op.doc}"]
+    if gname != "g":
+        lines.append(f"    {gname} = g")
+    if oname in used:
+        lines.append(f"    {oname} = n.data")
+    const = op.arity == 2  # a binary op may have a plain-number constant on either side
+    for k, (iname, f) in enumerate(zip(inames, forms)):
+        if f is not None or iname in used:
+            lines.append(f"    p{k} = n._{'ab'[k]}")
+        if iname in used:
+            lines.append(
+                f"    {iname} = p{k} if p{k}.__class__ is float else p{k}.data"
+                if const
+                else f"    {iname} = p{k}.data"
+            )
+    temps = []
+    for k, f in enumerate(forms):
+        if f is None:
+            continue
+        # a form that might raise (/, **, calls) is evaluated before any gradient is added, so
+        # the IEEE redo in _float_node never adds a gradient twice
+        safe = all(type(x) in _safe_ast() for x in ast.walk(ast.parse(f, mode="eval")))
+        if not safe:
+            lines.append(f"    t{k} = {f}")
+        temps.append((k, f if safe else f"t{k}"))
+    for k, expr in temps:
+        cond = f"p{k}._op is not None or p{k}.requires_grad"
+        if const:
+            cond = f"p{k}.__class__ is not float and ({cond})"
+        lines.append(f"    if {cond}:")
+        lines.append(f"        p{k}.grad += {expr}")
+    return lines
+
+
+def _safe_ast():
+    global _SAFE_AST
+    if _SAFE_AST is None:
+        import ast
+
+        _SAFE_AST = {
+            ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load, ast.Constant,
+            ast.Add, ast.Sub, ast.Mult, ast.USub, ast.IfExp, ast.Compare, ast.Gt, ast.Lt,
+            ast.GtE, ast.LtE, ast.Eq,
+        }  # fmt: skip
+    return _SAFE_AST
+
+
+def _float_source(rules):
+    """Python source of the scalar backward loop for `rules` (a list of Ops with floats)."""
+    body = []
+    for i, op in enumerate(rules):
+        body += _float_form_branch(i, op)
+    body[0] = body[0][2:]  # the first branch is an `if`
+    body += ["else:", "    _float_node(n)"]
+    inner = "\n".join(" " * 16 + line for line in body)
+    return f"""def _backward_floats(root):
+    order = _nonleaf_order(root)
+    for n in order:
+        n.grad = 0.0
+    root.grad = 1.0
+    it = iter(order)
+    while True:
+        try:
+            for n in it:
+                op = n._op
+                g = n.grad
+{inner}
+            return
+        except (ZeroDivisionError, OverflowError):  # redo this node with IEEE inf/nan
+            _float_node(n)
+"""
+
+
+def _make_backward_floats():
+    from . import ops
+
+    rules = [ops.RULES[name.rstrip("_")] for name in _FLOAT_RULES]
+    rules += [r for r in ops.RULES.values() if r.floats is not None and r not in rules]
+    namespace = {f"OP{i}": op for i, op in enumerate(rules)}
+    namespace.update(_nonleaf_order=_nonleaf_order, _float_node=_float_node)
+    namespace.update({k: v for k, v in vars(ops).items() if not k.startswith("__")})
+    exec(compile(_float_source(rules), "<autograd scalar backward>", "exec"), namespace)
+    return namespace["_backward_floats"]
 
 
 def _backward_floats(root):
     """The fast path of backward for scalar graphs without hooks or anomaly checks.
 
     Leaves the same gradients as `_run`: intermediates start from 0.0, leaves accumulate.
+    Generated from the rule table on first use (`_make_backward_floats`), then replaced.
     """
-    order = _nonleaf_order(root)
-    for n in order:
-        n.grad = 0.0
-    root.grad = 1.0
-    for n in order:
-        op = n._op
-        a = n._a
-        if op.arity == 1:
-            try:
-                grads = op.vjp(n.grad, n.data, a.data)
-            except (ZeroDivisionError, OverflowError):
-                grads = _ieee_vjp(op, n.grad, n.data, (a.data,), None)
-            if not op.builtin:
-                _check_vjp_result(op, grads, (a,))
-                grads = (a._check_grad(grads[0], op, 0, False),)
-            (ga,) = grads
-            if a._op is not None or a.requires_grad:
-                a.grad += ga
-            continue
-        b = n._b
-        fa, fb = a.__class__ is float, b.__class__ is float
-        try:
-            grads = op.vjp(n.grad, n.data, a if fa else a.data, b if fb else b.data)
-        except (ZeroDivisionError, OverflowError):
-            grads = _ieee_vjp(op, n.grad, n.data, (a if fa else a.data, b if fb else b.data), None)
-        if op.builtin:
-            ga, gb = grads
-        else:
-            _check_vjp_result(op, grads, (a, b))
-            ga, gb = grads
-            ga = None if ga is None or fa else a._check_grad(ga, op, 0, False)
-            gb = None if gb is None or fb else b._check_grad(gb, op, 1, False)
-        if ga is not None and not fa and (a._op is not None or a.requires_grad):
-            a.grad += ga
-        if gb is not None and not fb and (b._op is not None or b.requires_grad):
-            b.grad += gb
+    global _backward_floats
+    _backward_floats = _make_backward_floats()
+    return _backward_floats(root)
 
 
 def _backward_arrays(root, seed):

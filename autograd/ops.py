@@ -7,6 +7,11 @@ the same rule runs on floats and arrays (the fast path) and on Value/Tensor node
 `create_graph=True` path: that is how higher-order gradients come for free). Scalar forwards use
 `math`, array forwards numpy. A rule made with `partial=True` also gets `needs=(bool, ...)` and
 may skip the gradients of inputs that need none (matmul skips `g @ b.T` for a data input).
+
+Below a scalar rule's vjp, `rule.floats` gives the same vjp written for plain floats: one Python
+expression per input (in the vjp's own argument names, None where it gives no gradient). The
+engine compiles them once into its scalar backward loop, so a Value graph's backward makes no
+call and no tuple per node; tests check each form against its vjp.
 """
 
 import math
@@ -39,6 +44,7 @@ class Op:
         "doc",
         "builtin",
         "partial",
+        "floats",
         "grads",
     )
 
@@ -60,6 +66,7 @@ class Op:
         self.doc = doc or (getattr(vjp, "__doc__", None) or "").strip()
         self.builtin = False  # rules of this table are trusted to return well-formed gradients
         self.partial = partial  # the vjp takes needs=(bool per input) and skips the others
+        self.floats = None  # the vjp on floats: one expression per input (module docstring)
         self.grads = None  # one formula per input (given by `rule`), or None
 
     def defvjp(self, vjp):
@@ -170,15 +177,17 @@ class m:
 
     @staticmethod
     def sign(x):
-        """A constant: -1, 0 or 1 (not differentiated)."""
+        """A constant: -1, 0 or 1, and 0 at NaN as torch's abs has it (not differentiated)."""
         x = _raw(x)
-        return float((x > 0) - (x < 0)) if x.__class__ is float else np.sign(x)
+        if x.__class__ is float:
+            return float((x > 0) - (x < 0))
+        return np.sign(x, out=np.zeros_like(x), where=x == x)
 
     @staticmethod
     def step(x):
-        """A constant: 1 where x > 0 else 0 (not differentiated)."""
+        """A constant: 0 where x <= 0 else 1, so 1 at NaN as torch's relu (not differentiated)."""
         x = _raw(x)
-        return (1.0 if x > 0 else 0.0) if x.__class__ is float else x > 0
+        return (0.0 if x <= 0 else 1.0) if x.__class__ is float else ~(x <= 0)
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -229,6 +238,8 @@ _SUM_AXES = {}  # (gradient shape, input shape) -> (axes to sum over, only leadi
 
 
 def _axes(axis, ndim):
+    if not ndim:  # axis 0 (or -1) of a 0-d input, accepted as numpy and torch do: nothing reduced
+        return ()
     axes = (axis,) if isinstance(axis, int) else axis
     return tuple(a % ndim for a in axes)
 
@@ -260,7 +271,7 @@ def _sigmoid(x):
 
 
 def _relu(x):
-    return x if x > 0 else 0.0
+    return 0.0 if x <= 0 else x  # NaN stays NaN, as np.maximum and torch give
 
 
 def _div(a, b):
@@ -346,10 +357,16 @@ def add(g, out, a, b):
     return g, g
 
 
+add.floats = "g", "g"
+
+
 @rule("sub", np.subtract, operator.sub, arity=2, elementwise=True, grads=("g", "-g"))
 def sub(g, out, a, b):
     """a - b; d/da = 1, d/db = -1"""
     return g, -g
+
+
+sub.floats = "g", "-g"
 
 
 @rule("mul", np.multiply, operator.mul, arity=2, elementwise=True, grads=("g * b", "g * a"))
@@ -358,10 +375,16 @@ def mul(g, out, a, b):
     return g * b, g * a
 
 
+mul.floats = "g * b", "g * a"
+
+
 @rule("div", np.divide, _div, arity=2, elementwise=True, grads=("g / b", "-g * a / b**2"))
 def div(g, out, a, b):
     """a / b; d/da = 1/b, d/db = -a/b**2"""
     return g / b, -g * out / b
+
+
+div.floats = "g / b", "-g * out / b"
 
 
 @rule("pow", np.power, _pow, arity=2, elementwise=True, grads=("g * b * a**(b - 1)", None))
@@ -370,10 +393,16 @@ def pow_(g, out, a, b):
     return g * b * a ** (b - 1), None
 
 
+pow_.floats = "g * b * a ** (b - 1)", None
+
+
 @rule("pow", np.power, _pow, arity=2, elementwise=True, grads=(None, "g * out * log(a)"))
 def rpow(g, out, a, b):
     """a ** b (a a constant); d/db = a**b * log(a)"""
     return None, g * out * m.log(a)
+
+
+rpow.floats = None, "g * out * _log(a)"
 
 
 @rule(
@@ -389,6 +418,9 @@ def pow_var(g, out, a, b):
     return g * b * a ** (b - 1), g * out * m.log(a)
 
 
+pow_var.floats = "g * b * a ** (b - 1)", "g * out * _log(a)"
+
+
 @rule(
     "maximum",
     np.maximum,
@@ -400,8 +432,11 @@ def pow_var(g, out, a, b):
 def maximum(g, out, a, b):
     """max(a, b); d/da = 1 where a > b, d/db = 1 where b > a, 1/2 each at a tie"""
     ar, br = _raw(a), _raw(b)
-    w = (ar > br) + 0.5 * (ar == br)
-    return g * w, g * (1 - w)
+    half = 1 - 0.5 * (ar == br)  # and where a or b is NaN both get g, as in torch
+    return g * ((1 - (ar < br)) * half), g * ((1 - (ar > br)) * half)
+
+
+maximum.floats = "g * ((a > b) + 0.5 * (a == b))", "g * (1 - ((a > b) + 0.5 * (a == b)))"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -414,10 +449,16 @@ def neg(g, out, x):
     return (-g,)
 
 
+neg.floats = ("-g",)
+
+
 @rule("abs", np.abs, abs, grads=("g * sign(x)",))
 def abs_(g, out, x):
     """|x|; d/dx = sign(x) (0 at 0)"""
     return (g * m.sign(x),)
+
+
+abs_.floats = ("g * float((x > 0) - (x < 0))",)
 
 
 @rule("exp", np.exp, _exp, grads=("g * out",))
@@ -426,10 +467,16 @@ def exp(g, out, x):
     return (g * out,)
 
 
+exp.floats = ("g * out",)
+
+
 @rule("log", np.log, _log, grads=("g / x",))
 def log(g, out, x):
     """log(x); d/dx = 1/x"""
     return (g / x,)
+
+
+log.floats = ("g / x",)
 
 
 @rule("sqrt", np.sqrt, _sqrt, grads=("g / (2 * out)",))
@@ -438,10 +485,16 @@ def sqrt(g, out, x):
     return (g * 0.5 / out,)
 
 
+sqrt.floats = ("g * 0.5 / out",)
+
+
 @rule("tanh", np.tanh, math.tanh, grads=("g * (1 - out**2)",))
 def tanh(g, out, x):
     """tanh(x); d/dx = 1 - tanh(x)**2"""
     return (g * (1 - out * out),)
+
+
+tanh.floats = ("g * (1 - out * out)",)
 
 
 @rule("sigmoid", _np_sigmoid, _sigmoid, grads=("g * out * (1 - out)",))
@@ -450,10 +503,16 @@ def sigmoid(g, out, x):
     return (g * out * (1 - out),)
 
 
+sigmoid.floats = ("g * out * (1 - out)",)
+
+
 @rule("relu", _np_relu, _relu, grads=("g * (x > 0)",))
 def relu(g, out, x):
     """max(x, 0); d/dx = 1 if x > 0 else 0"""
     return (g * m.step(x),)
+
+
+relu.floats = ("g if x > 0 else g * 0.0",)
 
 
 @rule(

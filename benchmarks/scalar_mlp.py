@@ -29,8 +29,13 @@ try:
 except ImportError:
     sys.exit("micrograd==0.1.0 is needed: .venv/bin/pip install -e '.[bench]' (or ./dev.sh bench)")
 
-GOAL_GC_ON = 10.0  # micrograd / stepgrad, garbage collector on
-GOAL_GC_OFF = 2.0  # the same with the collector off: the engine's own work
+GOALS = {  # micrograd / stepgrad (issue 12)
+    "clean": 8.0,  # one step from a clean heap, garbage collector on
+    "loop": 14.0,  # steps in a loop, collector on (micrograd's cycles pile up)
+    "off": 1.7,  # collector off: the engines' own work
+}
+GOAL_FORWARD_US = 0.3  # stepgrad forward, us per node, collector off
+GOAL_BACKWARD_US = 0.5  # stepgrad backward, us per node, collector off
 GOAL_BYTES = 300  # bytes per node of the forward graph
 
 
@@ -187,29 +192,24 @@ def memory(run, X, y, count):
     return nodes, fwd / nodes, bwd / nodes, peak / nodes
 
 
-def split(run, X, y, repeats):
-    """Median seconds of forward, backward, update with the collector off."""
-    fwd, bwd, upd = [], [], []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            t0 = time.perf_counter()
-            total_loss, _ = loss(run.model, X, y, run.V)
-            t1 = time.perf_counter()
-            zero_grad(run.model)
-            total_loss.backward()
-            t2 = time.perf_counter()
-            for p in run.model.parameters():
-                p.data -= 0.1 * p.grad
-            t3 = time.perf_counter()
-        finally:
-            gc.enable()
-        fwd.append(t1 - t0)
-        bwd.append(t2 - t1)
-        upd.append(t3 - t2)
+def split(run, X, y):
+    """Seconds of one step's forward, backward and update, with the collector off."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        total_loss, _ = loss(run.model, X, y, run.V)
+        t1 = time.perf_counter()
+        zero_grad(run.model)
+        total_loss.backward()
+        t2 = time.perf_counter()
+        for p in run.model.parameters():
+            p.data -= 0.1 * p.grad
+        t3 = time.perf_counter()
         del total_loss
-    return statistics.median(fwd), statistics.median(bwd), statistics.median(upd)
+    finally:
+        gc.enable()
+    return t1 - t0, t2 - t1, t3 - t2
 
 
 def gc_cost(run, X, y, steps):
@@ -247,7 +247,9 @@ def mark(ok):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7, help="timed blocks per engine and mode")
-    ap.add_argument("--steps", type=int, default=5, help="training steps per timed block")
+    ap.add_argument("--steps", type=int, default=5, help="training steps per GC-off block")
+    ap.add_argument("--loop", type=int, default=20, help="steps per block of the loop row")
+    ap.add_argument("--loop-repeats", type=int, default=3, help="timed blocks of the loop row")
     args = ap.parse_args()
 
     X, y = make_moons()
@@ -273,32 +275,36 @@ def main():
         print(f"{k:4d}  {lm:.15f}  {ls:.15f}  {am:.2f} / {as_:.2f}")
     print(f"losses agree (worst relative difference {assert_agree(mg, sg, 'check'):.2g})\n")
 
-    # 2. ms per step, garbage collector on and off
+    # 2. ms per step: clean heap and GC on, 20 steps in a loop with GC on, GC off
     results = {}
-    for gc_on in (True, False):
+    for key, label, steps, gc_on, repeats in (
+        ("clean", "clean heap, GC on (one step after gc.collect())", 1, True, args.repeats),
+        ("loop", f"{args.loop} steps in a loop, GC on", args.loop, True, args.loop_repeats),
+        ("off", f"GC off (blocks of {args.steps} steps)", args.steps, False, args.repeats),
+    ):
         mg, sg = make_pair()
         runs = (mg, sg)
         for r in runs:
             r.block(X, y, 1, gc_on)  # warm-up
         times = {r.name: [] for r in runs}
-        for i in range(args.repeats):
+        for i in range(repeats):
             for r in runs if i % 2 == 0 else runs[::-1]:
-                times[r.name].append(r.block(X, y, args.steps, gc_on))
+                times[r.name].append(r.block(X, y, steps, gc_on))
         assert_agree(mg, sg, "timed run")
-        results[gc_on] = {name: statistics.median(t) for name, t in times.items()}
-        spread = {name: (min(t), max(t)) for name, t in times.items()}
-        label = "GC on (as a user runs it)" if gc_on else "GC off"
-        m, s = results[gc_on]["micrograd"], results[gc_on]["stepgrad"]
-        goal = GOAL_GC_ON if gc_on else GOAL_GC_OFF
-        print(f"{label}:")
+        med = {name: statistics.median(t) for name, t in times.items()}
+        paired = statistics.median(a / b for a, b in zip(times["micrograd"], times["stepgrad"]))
+        results[key] = (med, paired)
+        print(f"{label}, median of {repeats} blocks:")
         for name in ("micrograd", "stepgrad"):
-            lo, hi = spread[name]
+            t = times[name]
             print(
-                f"  {name:9s} {results[gc_on][name] * 1e3:8.1f} ms/step"
-                f"   (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})"
+                f"  {name:9s} {med[name] * 1e3:8.1f} ms/step"
+                f"   (min {min(t) * 1e3:.1f}, max {max(t) * 1e3:.1f})"
             )
+        goal = GOALS[key]
         print(
-            f"  ratio micrograd/stepgrad {m / s:6.2f}x   goal >= {goal:g}x: {mark(m / s >= goal)}"
+            f"  micrograd/stepgrad: paired median {paired:6.2f}x   goal >= {goal:g}x: "
+            f"{mark(paired >= goal)}"
         )
     print()
 
@@ -315,16 +321,25 @@ def main():
         )
     print()
 
-    # 4. where the time goes, per node (collector off)
+    # 4. where the time goes, per node (collector off), engines interleaved
     mg, sg = make_pair()
-    print("per node, GC off (median of repeats):")
+    print(f"per node, GC off (median of {args.repeats} interleaved steps per engine):")
     print("  engine     nodes/step  forward us/node  backward us/node  update ms")
-    for run, count in ((mg, graph_nodes_micrograd), (sg, graph_nodes_stepgrad)):
-        nodes, *_ = memory(run, X, y, count)
-        f, b, u = split(run, X, y, args.repeats)
+    nodes = {
+        r.name: memory(r, X, y, c)[0]
+        for r, c in ((mg, graph_nodes_micrograd), (sg, graph_nodes_stepgrad))
+    }
+    parts = {r.name: [] for r in (mg, sg)}
+    for i in range(args.repeats):
+        for r in (mg, sg) if i % 2 == 0 else (sg, mg):
+            parts[r.name].append(split(r, X, y))
+    per_node = {}
+    for name in ("micrograd", "stepgrad"):
+        f, b, u = (statistics.median(x) for x in zip(*parts[name]))
+        per_node[name] = (f / nodes[name] * 1e6, b / nodes[name] * 1e6)
         print(
-            f"  {run.name:9s}  {nodes:10d}  {f / nodes * 1e6:15.3f}  {b / nodes * 1e6:16.3f}"
-            f"  {u * 1e3:9.2f}"
+            f"  {name:9s}  {nodes[name]:10d}  {per_node[name][0]:15.3f}  "
+            f"{per_node[name][1]:16.3f}  {u * 1e3:9.2f}"
         )
     print()
 
@@ -345,6 +360,36 @@ def main():
         f"less: {mark(ok)}; micrograd/stepgrad {per['micrograd'] / per['stepgrad']:.1f}x"
     )
     print("  (micrograd also makes a node per constant, so it has more nodes per step)")
+    print()
+    summary(results, per_node, args.loop)
+
+
+def summary(results, per_node, loop):
+    """Issue 12's table: every row side by side."""
+    print("summary (paired medians; ratio = micrograd / stepgrad, so higher is better):")
+    print("| work | micrograd 0.1.0 | stepgrad | ratio | goal |")
+    print("|---|---|---|---|---|")
+    rows = (
+        ("clean", "micrograd's demo step, clean heap, GC on"),
+        ("loop", f"same, {loop} steps in a loop, GC on"),
+        ("off", "same, GC off"),
+    )
+    for key, what in rows:
+        med, paired = results[key]
+        m, s = med["micrograd"] * 1e3, med["stepgrad"] * 1e3
+        goal = GOALS[key]
+        print(
+            f"| {what} | {m:.0f} ms | {s:.0f} ms | {paired:.2f}x | >= {goal:g}x: "
+            f"{mark(paired >= goal)} |"
+        )
+    for i, (what, goal) in enumerate(
+        (("forward", GOAL_FORWARD_US), ("backward", GOAL_BACKWARD_US))
+    ):
+        m, s = per_node["micrograd"][i], per_node["stepgrad"][i]
+        print(
+            f"| {what} per node, GC off | {m:.2f} us | {s:.2f} us | {m / s:.2f}x | "
+            f"<= {goal:g} us: {mark(s <= goal)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -399,3 +399,6 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+from .monitor import Monitor as Monitor  # noqa: E402  (training dynamics, nn/monitor.py)

@@ -27,10 +27,10 @@ ARGS = [
 EVIL = "<script>alert(1)</script>"
 EVIL_IMG = "<img src=x onerror=alert(2)>"
 
-# the name row and the gradient row of every value node in the page's SVG
+# the name (the title row reads "name = op") and the gradient row of every value node in the SVG
 NODE_TEXTS = """svg => Array.from(svg.querySelectorAll("g.node[id^=v]")).map(g => {
     const t = g.querySelectorAll("text");
-    return [g.id, t[0].textContent, t[t.length - 1].textContent,
+    return [g.id, t[0].textContent.split(" = ")[0], t[t.length - 1].textContent,
             g.classList.contains("stepgrad-current")];
 })"""
 
@@ -89,7 +89,7 @@ def test_exported_page_steps_through_with_the_engines_gradients(page, tmp_path):
     n = len(steps)
     assert page.inner_text(".stepgrad-status") == f"step 0 / {n}"
     blank = {name: grad for name, (_, grad, _) in node_state(page).items()}
-    assert set(blank.values()) == {"grad ·"}  # no gradient before backward starts
+    assert set(blank.values()) == {"grad not yet"}  # no gradient before backward starts
     for k, s in enumerate(steps, start=1):
         page.click("button.stepgrad-next")
         state = node_state(page)
@@ -98,7 +98,8 @@ def test_exported_page_steps_through_with_the_engines_gradients(page, tmp_path):
         assert state[s.node.label][1] == "grad " + format_grad(s.grad), f"step {k}"
         assert page.inner_text(".stepgrad-status").startswith(f"step {k} / {n}: {s.node.label}")
         panel = page.inner_text(".stepgrad-panel")
-        assert panel.splitlines()[0].startswith(f"dL/d{s.node.label} = {format_grad(s.grad)}")
+        seed = "1" if k == 1 else format_grad(s.grad)  # the root reads dL/dL = 1
+        assert panel.splitlines()[0].startswith(f"dL/d{s.node.label} = {seed}")
         assert len(panel.splitlines()) == 1 + max(len(s.contributions), 1)
     assert page.is_disabled("button.stepgrad-next")
     a.zero_grad(), b.zero_grad()  # backward_steps above was a pass too
@@ -114,7 +115,7 @@ def test_exported_page_steps_through_with_the_engines_gradients(page, tmp_path):
     panel = page.inner_text(".stepgrad-panel").splitlines()
     g, (_, local, contribution) = at_c.grad, at_c.contributions[0]
     assert panel[1] == (
-        f"dL/da += dL/d{EVIL} * d{EVIL}/da = "
+        f"dL/da += dL/d{EVIL} * ∂{EVIL}/∂a = "
         f"{format_grad(g)} * {format_grad(local)} = {format_grad(contribution)}"
     )
     assert local == -3.0
@@ -136,7 +137,7 @@ def test_prev_reset_and_play(page, tmp_path):
     assert page.inner_text(".stepgrad-status").startswith("step 2 /")
     page.click("button.stepgrad-reset")
     assert page.inner_text(".stepgrad-status").startswith("step 0 /")
-    assert {g for _, g, _ in node_state(page).values()} == {"grad ·"}
+    assert {g for _, g, _ in node_state(page).values()} == {"grad not yet"}
     page.click("button.stepgrad-play")
     page.wait_for_function(
         "() => document.querySelector('.stepgrad-slider').value >= 1", timeout=3000

@@ -13,10 +13,13 @@ anywidget and matplotlib come with the `viz` extra and are imported only when us
 3
 """
 
+from .diff import diff, snapshot  # noqa: F401
+from .dynamics import plot_activations, plot_gradients, plot_saturation, plot_update_ratio  # noqa: F401, E501
 from .export import export_html
 from .fmt import format_data, format_grad, format_number
 from .graph import LEGEND, GraphTooLargeError, draw_graph, legend
 from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
+from .tape import tape as tape
 
 
 def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):

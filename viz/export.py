@@ -30,7 +30,7 @@ PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>{css}</style>
 </head>
-<body>
+<body class="stepgrad-page">
 <h1 class="stepgrad-title">{title}</h1>
 <div id="stepgrad-app" class="stepgrad">{svg}</div>
 <script type="application/json" id="stepgrad-data">{data}</script>

@@ -3,7 +3,9 @@ the gradient texts that change and the chain-rule lines. Shared by the widget an
 
 Recording runs `backward_steps` on the graph and then puts every `.grad` back as it was, so
 viewing a graph does not change it (the viewer shows one fresh backward pass: leaf gradients
-start from zero, as after `zero_grad()`).
+start from zero, as after `zero_grad()`). A Tensor step writes the rule's own formula (from the
+rule table: `Op.grads`, or the rule's docstring) with the names and the actual shapes, e.g.
+`dL/dW += xᵀ @ dL/dy   (4, 3)ᵀ @ (4, 2) -> (3, 2)`, and the numbers when the arrays are small.
 """
 
 import re
@@ -11,98 +13,317 @@ import sys
 
 import numpy as np
 
-from autograd import backward_steps, toposort
+from autograd import Node, backward_steps, toposort
 
 from .deps import require
-from .fmt import format_grad, format_short
-from .graph import LEGEND, NO_DOT, build_drawing, count_nodes, to_digraph, too_large
+from .fmt import SMALL, format_grad, format_short
+from .graph import (
+    LEGEND,
+    NO_DOT,
+    Drawing,
+    build_drawing,
+    count_nodes,
+    to_digraph,
+    too_large,
+)
 from .layout import layout_svg
-from .trace import Trace, name_map
+from .trace import Trace, formula_names, formulas, name_map
 
-BLANK = "grad ·"  # what a node shows before backward has reached it
+BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
-    "Backward has not started: no gradients yet.\n"
+    "Backward has not started: no gradient is computed yet.\n"
     "Press next: it starts at the root with d{R}/d{R} = 1 and goes back through the graph,\n"
     "one node at a time, each node after every node that uses it."
 )
+LAYER_INTRO = (
+    "Backward has not started: no gradient is computed yet.\n"
+    "Press next: backward goes back one layer at a time; at the end of a layer's step the\n"
+    "gradients of its input and of its parameters are complete. Open a layer to step inside it."
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# names and numbers
+
+
+def display_names(trace, names=None):
+    """The name of every node of the trace in the viewer (its box and the panel), a list.
+
+    `viz.trace.node_names` when it exists (draw_graph's SVG uses it too, so both show the
+    same names), else: the parameter's dotted name, the node's label, 'L' for an unnamed root,
+    v<number> otherwise.
+    """
+    from . import trace as trace_module
+
+    shared = getattr(trace_module, "node_names", None)
+    if shared is not None:
+        return list(shared(trace, names))
+    pnames = name_map(names)
+    return [
+        pnames.get(id(n)) or n.label or ("L" if i == 0 else f"v{i}")
+        for i, n in enumerate(trace.nodes)
+    ]
+
+
+def _nz(x):
+    """x with every -0.0 made 0.0 (a text never shows -0.0)."""
+    if isinstance(x, np.ndarray):
+        return x + 0.0 if x.dtype.kind in "fc" else x
+    if isinstance(x, float):
+        return x + 0.0
+    return x
+
+
+def _short(x):
+    return format_short(_nz(x))
+
+
+def _grad_text(g):
+    return format_grad(_nz(g))
+
+
+def _shape(x):
+    if isinstance(x, np.ndarray):
+        return "(" + ", ".join(str(n) for n in x.shape) + ("," if x.ndim == 1 else "") + ")"
+    return "()" if isinstance(x, np.generic) else format_short(x)
 
 
 def _add(a, b):
     return b.copy() if a is None and isinstance(b, np.ndarray) else b if a is None else a + b
 
 
-def _line(R, name, pn, op, g, local, contrib):
-    """The chain rule for one parent: d R/d pn += d R/d name * d name/d pn = ... ."""
-    if not isinstance(contrib, np.ndarray):
+# ----------------------------------------------------------------------------------------------
+# the rule's formula for one input, from the rule table (`grads=` of each `@rule`)
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.(?:shape|size|ndim))?")
+_MT = re.compile(r"\bmT\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def formula(node, k):
+    """The rule's gradient formula for operand k of `node`, or None (a custom op without one)."""
+    fs = formulas(node)
+    if not fs or k >= len(fs):
+        return None
+    return fs[k]
+
+
+def _substitute(text, table):
+    """Replace the names of a formula by table[name] (a callable of the attribute, if any)."""
+
+    def one(m):
+        word = m.group(0)
+        base, _, attr = word.partition(".")
+        if base not in table:
+            return word
+        return table[base](attr)
+
+    return _IDENT.sub(one, _transposes(text))
+
+
+def _transposes(text):
+    """mT(x) written xᵀ, and mT(any expression) written (expression)ᵀ."""
+    text = _MT.sub(r"\1ᵀ", text)
+    while (start := text.find("mT(")) >= 0:
+        depth, j = 0, start + 2
+        for j in range(start + 2, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+        text = text[:start] + "(" + _transposes(text[start + 3 : j]) + ")ᵀ" + text[j + 1 :]
+    return text
+
+
+def _attr_text(v):
+    if isinstance(v, np.ndarray):
+        return _short(v) if v.size <= SMALL else _shape(v)
+    text = repr(v)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _entry(name, value):
+    """What a name of a formula becomes: (with names, with shapes, with numbers) per attribute."""
+    data = value.data if isinstance(value, Node) else value
+    if isinstance(data, np.ndarray) or isinstance(value, Node):
+        shape = _shape(data)
+        size = str(getattr(data, "size", 1))
+        ndim = str(getattr(data, "ndim", 0))
+
+        def attr_of(attr, whole):
+            return {"shape": shape, "size": size, "ndim": ndim}.get(attr, whole)
+
         return (
-            f"d{R}/d{pn} += d{R}/d{name} * d{name}/d{pn} = "
-            f"{format_short(g)} * {format_short(local)} = {format_short(contrib)}"
+            lambda attr: f"{name}.{attr}" if attr else name,
+            lambda attr: attr_of(attr, shape),
+            lambda attr: attr_of(attr, _short(data)),
         )
-    g_, l_ = np.asarray(g), np.asarray(local)
-    if g_.shape == l_.shape == contrib.shape:
-        with np.errstate(all="ignore"):
-            same = np.allclose(g_ * l_, contrib, rtol=1e-4, atol=1e-6, equal_nan=True)
-        if same:  # elementwise: the product rule holds element by element
-            return (
-                f"d{R}/d{pn} += d{R}/d{name} * d{name}/d{pn} = "
-                f"{format_short(g_)} * {format_short(l_)} = {format_short(contrib)}"
-            )
+    text = _attr_text(data)
+    return (lambda attr: name, lambda attr: text, lambda attr: text)
+
+
+def _broadcast_why(pn, x, out_shape):
+    """Why a broadcast_to's gradient is a sum: which axes were repeated, in words."""
+    xs = tuple(np.shape(x))
+    lead = len(out_shape) - len(xs)
+    axes = list(range(lead)) + [
+        lead + a for a, n in enumerate(xs) if n == 1 and out_shape[lead + a] != 1
+    ]
+    if not axes:
+        return f"{pn} was not repeated: its gradient is the same array"
+    if len(out_shape) == 2 and axes == [0] and len(xs) <= 1:
+        return (
+            f"{pn} was added to each of {out_shape[0]} rows, so its gradient is the sum over "
+            f"those rows (axis 0): {_shape_of(out_shape)} -> {_shape(x)}"
+        )
+    copies = int(np.prod([out_shape[a] for a in axes]))
+    where = " and ".join(f"axis {a} ({out_shape[a]})" for a in axes)
     return (
-        f"d{R}/d{pn} += {op} vjp of d{R}/d{name} = vjp({format_short(g_)}) "
-        f"= {format_short(contrib)}"
+        f"{pn} {_shape(x)} was used {copies} times (repeated along {where}), so its gradient "
+        f"is the sum over {'that axis' if len(axes) == 1 else 'those axes'}: "
+        f"{_shape_of(out_shape)} -> {_shape(x)}"
     )
 
 
-def record(trace, names=None, grad=None):
-    """Run backward step by step on the traced root and describe each step; restore .grad."""
-    root = trace.root
-    pnames = name_map(names)
-    index = trace.index
+def _shape_of(shape):
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
-    def disp(i):
-        n = trace.nodes[i]
-        return pnames.get(id(n)) or n.label or ("L" if i == 0 else f"v{i}")
 
-    R = disp(0)
-    order = toposort(root)
+def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
+    """The lines of one Tensor contribution: the rule's formula with the names and the shapes,
+    the numbers when every array is small, and for broadcast_to why it is a sum.
+
+    e.g. `dL/dW += xᵀ @ dL/dy   (4, 3)ᵀ @ (4, 2) -> (3, 2)`.
+    """
+    f = formula(node, k)
+    target = f"d{R}/d{pn} +="
+    if f is None:
+        op = node.op or "op"
+        lines = [f"{target} the vjp of {op} (no formula in the rule table)   -> {_shape(contrib)}"]
+        return lines
+    env = formula_names(node)
+    if "x_i" in f or "i" in f:
+        env.setdefault("i", k)
+        env["x_i"] = node.operands[k]
+    table = {}
+    for key, value in env.items():
+        if isinstance(value, Node):
+            label = disp_node(value) or key
+        elif key in node.attrs:  # axis=1, shape=(32, 10): the names version says which
+            label = f"{key}={_attr_text(value)}"
+        else:
+            label = _attr_text(value)
+        table[key] = _entry(label, value)
+    table["g"] = _entry(f"d{R}/d{name}", g)
+    table["out"] = _entry(name, node.data)
+    names = _substitute(f, {k_: v[0] for k_, v in table.items()})
+    shapes = _substitute(f, {k_: v[1] for k_, v in table.items()})
+    lines = [f"{target} {names}   {shapes} -> {_shape(contrib)}"]
+    arrays = [v.data if isinstance(v, Node) else v for v in env.values()] + [g, contrib]
+    if all(not isinstance(a, np.ndarray) or a.size <= SMALL for a in arrays):
+        numbers = _substitute(f, {k_: v[2] for k_, v in table.items()})
+        lines.append(f"    = {numbers} = {_short(contrib)}")
+    if node.op == "broadcast_to":
+        lines.append("    " + _broadcast_why(pn, node.operands[0].data, tuple(np.shape(node.data))))
+    return lines
+
+
+def scalar_line(R, name, pn, g, local, contrib):
+    """The chain rule for one scalar parent: dR/dpn += dR/dname * ∂name/∂pn = numbers."""
+    return (
+        f"d{R}/d{pn} += d{R}/d{name} * ∂{name}/∂{pn} = "
+        f"{_short(g)} * {_short(local)} = {_short(contrib)}"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# recording the steps
+
+
+def _seed_text(g):
+    a = np.asarray(g)
+    if a.size == 1 and float(a.reshape(-1)[0]) == 1.0:
+        return "1"
+    return _short(g)
+
+
+def run_steps(trace, grad=None):
+    """The engine's backward steps of the traced root, every .grad put back afterwards."""
+    order = toposort(trace.root)
     saved = [(n, n.grad) for n in order]
     try:
         for n in order:
             if n.is_leaf:
                 n.zero_grad()  # one fresh pass: leaves would otherwise accumulate
-        steps = list(backward_steps(root, grad))
+        steps = list(backward_steps(trace.root, grad))
     finally:
         for n, g in saved:
             n.grad = g
+    return order, steps
 
+
+def describe_step(trace, s, R, disp):
+    """The panel lines of one engine step: its complete gradient, then one rule per parent."""
+    index = trace.index
+    i = index[s.node]
+    name, n = disp(i), s.node
+    tensor = isinstance(s.grad, np.ndarray)
+    if i == 0:
+        lines = [f"d{R}/d{R} = {_seed_text(s.grad)}   (the seed: backward starts here)"]
+    else:
+        lines = [
+            f"d{R}/d{name} = {_short(s.grad)}   (complete: every use of {name} has passed it back)"
+        ]
+    if not s.contributions:
+        what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"
+        lines.append(f"{name} is a leaf ({what}): nothing to pass on")
+    operands = n.operands
+
+    def disp_node(p):
+        return disp(index[p]) if p in index else None
+
+    for p, local, contrib in s.contributions:
+        pn = disp(index[p])
+        if tensor or isinstance(contrib, np.ndarray):
+            k = next((j for j, o in enumerate(operands) if o is p), 0)
+            lines.extend(tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node))
+        else:
+            lines.append(scalar_line(R, name, pn, s.grad, local, contrib))
+    return lines
+
+
+def _room_for_blank(text):
+    """A gradient text padded (figure spaces, a digit wide) so that its box also holds BLANK."""
+    short = len(BLANK) - len("grad " + text)
+    return text + "\u2007" * short if short > 0 else text
+
+
+def record(trace, names=None, grad=None):
+    """Run backward step by step on the traced root and describe each step; restore .grad.
+
+    Returns (display names {number: name}, the longest gradient text of each node, the data).
+    """
+    all_names = display_names(trace, names)
+    disp = all_names.__getitem__
+
+    index = trace.index
+    R = disp(0)
+    order, steps = run_steps(trace, grad)
     running = {}
     texts = {}  # number -> set of grad texts the node shows at some step
     out = []
     for s in steps:
         i = index[s.node]
-        name, n = disp(i), s.node
-        g_text = format_grad(s.grad)
+        g_text = _grad_text(s.grad)
         sets = [[f"v{i}", "grad " + g_text]]
         texts.setdefault(i, set()).add(g_text)
-        g_short = format_short(s.grad)
-        if i == 0:
-            lines = [f"d{R}/d{R} = {g_short}   (the seed: backward starts here)"]
-        else:
-            lines = [
-                f"d{R}/d{name} = {g_short}   (complete: every use of {name} has passed it back)"
-            ]
-        if not s.contributions:
-            what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"
-            lines.append(f"{name} is a leaf ({what}): nothing to pass on")
-        for p, local, contrib in s.contributions:
+        for p, _, contrib in s.contributions:
             j = index[p]
             running[j] = _add(running.get(j), contrib)
-            t = format_grad(running[j])
+            t = _grad_text(running[j])
             texts.setdefault(j, set()).add(t)
             sets.append([f"v{j}", "grad " + t])
-            lines.append(_line(R, name, disp(j), n.op, s.grad, local, contrib))
-        out.append({"node": f"v{i}", "name": name, "op": n.op, "lines": lines, "set": sets})
-    longest = {i: max(ts, key=len) for i, ts in texts.items()}
+        lines = describe_step(trace, s, R, disp)
+        out.append({"node": f"v{i}", "name": disp(i), "op": s.node.op, "lines": lines, "set": sets})
+    longest = {i: _room_for_blank(max(ts, key=len)) for i, ts in texts.items()}
     data = {
         "root": "v0",
         "rootName": R,
@@ -113,11 +334,49 @@ def record(trace, names=None, grad=None):
         "interval": 800,
         "legend": {k: LEGEND[k] for k in ("parameter", "input", "constant", "root")},
     }
-    return pnames, longest, data
+    return dict(enumerate(all_names)), longest, data
 
 
-_NODE = re.compile(r'(<g id="(v\d+)" class="node">)(.*?)(</g>)', re.S)
+# ----------------------------------------------------------------------------------------------
+# the drawing the viewer shows: each op folded into the box of the value it makes
+
+_NODE = re.compile(r'(<g id="([vmb]\d+)" class="node">)(.*?)(</g>)', re.S)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def fold_ops(d):
+    """The Drawing with every op oval folded into its result's box: `v3 = mul` as its title.
+
+    Half as many ranks as the plain drawing, so a graph fits a screen twice as large; edges
+    go from operand to result, and the viewer highlights one box per step. A short attribute
+    text (`shape=(32, 128)`) gets its own row; -0.0 is written 0.0.
+    """
+    boxes = {b.id: b for b in d.boxes}
+    folded = {b.id for b in d.boxes if b.kind == "op" and ("v" + b.id[1:]) in boxes}
+    out = Drawing()
+    for b in d.boxes:
+        b.rows = [(_NEG_ZERO.sub("0.0", t), style) for t, style in b.rows]
+        if b.id not in folded:
+            out.boxes.append(b)
+            continue
+        v = boxes["v" + b.id[1:]]
+        op = b.rows[0][0]
+        attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
+        if v.rows and v.rows[0][1] == "name":
+            title = v.rows[0][0]
+            head = [(title if title.endswith(op) else f"{title} = {op}", "name")]
+            rest = v.rows[1:]
+        else:
+            head, rest = [(op, "name")], v.rows
+        v.rows = head + [(t, "data") for t in attrs] + rest
+    for src, dst, label in d.edges:
+        if src in folded:
+            continue
+        out.edges.append((src, "v" + dst[1:] if dst in folded else dst, label))
+    return out
+
+
+_NEG_ZERO = re.compile(r"(?<![\w.])-0\.0(?![\d.e])")
 
 
 def _centre_texts(svg):
@@ -142,6 +401,8 @@ def render_svg(drawing, rankdir="LR"):
     graphviz = require("graphviz", "the step-through viewer")
 
     g = to_digraph(drawing, rankdir)
+    g.graph_attr.update(nodesep="0.1", ranksep="0.2")
+    g.body = [line.replace('margin="0.1,0.04"', 'margin="0.05,0.02"') for line in g.body]
     try:
         svg = g.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound:
@@ -157,12 +418,12 @@ def viewer_payload(root, names=None, rankdir="LR", max_nodes=400, grad=None, wha
     trace = Trace(root)
     if max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)
-    _, longest, data = record(trace, names, grad)
+    disp, longest, data = record(trace, names, grad)
     d = build_drawing(
         trace,
-        names=names,
+        names={trace.nodes[i]: n for i, n in disp.items()},
         step_names=True,
         grad_texts=longest,
         what=what,
     )
-    return render_svg(d, rankdir), data
+    return render_svg(fold_ops(d), rankdir), data
