@@ -51,7 +51,7 @@ def _json_for_script(data):
     return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def export_html(root, path, names=None, rankdir="LR", max_nodes=400, grad=None, title=None):
+def export_html(root, path, names=None, rankdir=None, max_nodes=400, grad=None, title=None):
     """Write the step-through viewer of `root`'s backward pass to one offline HTML file.
 
     The file needs nothing else: open it from disk (file://) in any browser, no network.

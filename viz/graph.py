@@ -65,12 +65,13 @@ class GraphTooLargeError(ValueError):
 class Box:
     """One drawn node: an id, rows of (text, style) and its colours."""
 
-    __slots__ = ("id", "kind", "rows", "fill", "border", "penwidth", "value")
+    __slots__ = ("id", "kind", "rows", "fill", "border", "penwidth", "value", "group")
 
     def __init__(self, id, kind, rows, fill, border=BORDER, penwidth=1.0, value=None):
         self.id, self.kind, self.rows = id, kind, rows
         self.fill, self.border, self.penwidth = fill, border, penwidth
         self.value = value  # the value node's number in the Trace, or None
+        self.group = None  # the nn scope (module) of the value, for wrapping between layers
 
 
 class Drawing:
@@ -213,9 +214,9 @@ def build_drawing(
         gt = grad_texts.get(i) if grad_texts is not None else None
         rows = _value_rows(n, all_names[i], show_data, show_grad, gt, auto[i], fresh)
         bad = nonfinite(n.data) or nonfinite(n.grad)
-        d.boxes.append(
-            _styled(Box(f"v{i}", "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)
-        )
+        box = Box(f"v{i}", "value", rows, LEGEND[role(trace, i)], value=i)
+        box.group = n.scope
+        d.boxes.append(_styled(box, bad, i in hl))
         ins = trace.inputs[i]
         if not ins or i == start:
             continue
@@ -544,8 +545,13 @@ def _box_attrs(box):
     return a
 
 
-def to_digraph(d, rankdir="LR", name="stepgrad"):
-    """The Drawing as a `GraphDrawing` (a graphviz.Digraph that explains a missing `dot`)."""
+def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
+    """The Drawing as a `GraphDrawing` (a graphviz.Digraph that explains a missing `dot`).
+
+    `bands` {box id: band} (from `viz.fit.plan`) wraps a long drawing: each band is laid out
+    on its own, the bands stacked top to bottom, and the few edges between them do not
+    constrain the layout.
+    """
     graphviz = require("graphviz", "viz.draw_graph")
 
     cls = _graph_class(graphviz)
@@ -560,13 +566,40 @@ def to_digraph(d, rankdir="LR", name="stepgrad"):
     )  # ordering: operands in order, a above b
     g.node_attr.update(fontname=FONT)
     g.edge_attr.update(arrowsize="0.6", color="#868e96", fontname=FONT, fontsize="8")
-    for box in d.boxes:
-        g.node(box.id, **_box_attrs(box))
+    if bands:
+        # each band in its own invisible cluster; an invisible anchor per band, all in one
+        # rank and chained in order, keeps band 0 on top, band 1 under it, ...
+        n = max(bands.values()) + 1
+        g.graph_attr["newrank"] = "true"
+        subs = [cls(name=f"cluster_band{k}") for k in range(n)]
+        for sub in subs:
+            sub.graph_attr.update(style="invis", margin="2")
+        for box in d.boxes:
+            subs[bands.get(box.id, 0)].node(box.id, **_box_attrs(box))
+        for sub in subs:
+            g.subgraph(sub)
+        heads = {}
+        for src, dst, _ in d.edges:
+            if bands.get(src) == bands.get(dst):
+                heads.setdefault(bands.get(src), src)
+        same = cls(name="bands")
+        same.graph_attr["rank"] = "min"
+        for k in range(n):
+            same.node(f"band{k}", label="", shape="point", style="invis", width="0", height="0")
+        for k in range(n - 1):
+            same.edge(f"band{k}", f"band{k + 1}", style="invis")
+        g.subgraph(same)
+        for k in range(n):
+            first = heads.get(k) or next(b.id for b in d.boxes if bands.get(b.id) == k)
+            g.edge(f"band{k}", first, style="invis", weight="10")
+    else:
+        for box in d.boxes:
+            g.node(box.id, **_box_attrs(box))
     for src, dst, label in d.edges:
-        if label:
-            g.edge(src, dst, label=label)
-        else:
-            g.edge(src, dst)
+        extra = {"label": label} if label else {}
+        if bands and bands.get(src) != bands.get(dst):
+            extra["constraint"] = "false"
+        g.edge(src, dst, **extra)
     return g
 
 
