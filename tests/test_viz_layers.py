@@ -156,3 +156,11 @@ def test_the_exported_page_steps_by_layers_and_opens_one(tmp_path):
         assert f"step {k} / {n}" in pg.locator(".stepgrad-status").first.inner_text()
         b.close()
     assert all(u.startswith(("file:", "data:", "about:")) for u in requests), requests
+
+
+def test_the_widget_takes_collapse_too():
+    pytest.importorskip("anywidget")
+    model, loss = two_layers()
+    w = viz.step_through(loss, names=model, collapse="module")
+    assert [s["name"] for s in layer_steps(w.data)] == ["layers.1", "layers.0"]
+    assert all("inner" in s for s in layer_steps(w.data))
