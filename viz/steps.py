@@ -365,7 +365,8 @@ def fold_ops(d):
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
         if v.rows and v.rows[0][1] == "name":
             title = v.rows[0][0]
-            head = [(title if title.endswith(op) else f"{title} = {op}", "name")]
+            named_by_op = title.rstrip("0123456789").rstrip("_").endswith(op)  # mul_3
+            head = [(title if named_by_op else f"{title} = {op}", "name")]
             rest = v.rows[1:]
         else:
             head, rest = [(op, "name")], v.rows
