@@ -58,7 +58,7 @@ def test_a_layer_step_shows_its_parameters_gradients_as_the_engine_computes_them
         mine = [n for n in grads if n.startswith(s["name"] + ".")]
         assert mine, s["name"]
         for n in mine:
-            assert f"dL/d{n} = " in text
+            assert f"d{data['rootName']}/d{n} = " in text
         norm = math.sqrt(sum(float(np.sum(grads[n] ** 2)) for n in mine))
         box_text = dict(s["set"])[s["node"]]
         assert box_text == "‖grad‖ " + format_number(norm)
