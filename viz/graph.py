@@ -270,9 +270,9 @@ def _scope_of_param(name, scopes):
     return best
 
 
-def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
-    """Each nn scope as one box: its name, parameter count, gradient norm, node count."""
-    nodes, inputs, index = trace.nodes, trace.inputs, trace.index
+def module_groups(trace, names):
+    """The nn scope whose box each node of the trace is drawn in (None: drawn on its own)."""
+    nodes, inputs = trace.nodes, trace.inputs
     names = name_map(names)
     cons = trace.consumers()
     group = [None] * len(nodes)  # scope name of the box node i is drawn in, or None
@@ -289,11 +289,22 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
         pname = names.get(id(n))
         if pname is not None:
             s = _scope_of_param(pname, scopes)
+        elif names:
+            continue  # not among the named parameters: a leaf of its own (an input batch)
         if s is None:
             used = {group[c] for c in cons[i]}
             if len(used) == 1:
                 s = used.pop()
         group[i] = s
+    return group
+
+
+def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
+    """Each nn scope as one box: its name, parameter count, gradient norm, node count."""
+    nodes, inputs, index = trace.nodes, trace.inputs, trace.index
+    group = module_groups(trace, names)
+    names = name_map(names)
+    cons = trace.consumers()
     # many inputs feeding only one box become one node ("200 inputs")
     bundles = {}
     for i in range(len(nodes)):
