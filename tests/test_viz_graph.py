@@ -391,3 +391,84 @@ def test_a_missing_optional_package_says_what_to_install(monkeypatch):
     b = a * a
     with pytest.raises(ImportError, match=r"draw_graph needs the Python package 'graphviz'.*viz"):
         viz.draw_graph(b)
+
+
+# ----------------------------------------------------------------------------------------------
+# names without names=
+
+
+def _dense_model_loss():
+    import nn
+
+    nn.manual_seed(0)
+    model = nn.Sequential(
+        [nn.Dense(3, activation="tanh", input_shape=(2,)), nn.Dense(1, activation="sigmoid")]
+    )
+    x = np.random.default_rng(0).normal(size=(5, 2))
+    loss = nn.losses.mse(np.ones((5, 1)), model(x))
+    loss.backward()
+    return model, loss
+
+
+def test_parameters_named_by_module_path_and_intermediates_by_module_and_op():
+    model, loss = _dense_model_loss()
+    src = viz.draw_graph(loss).source
+    for name, p in model.named_parameters():  # layers.0.weight, ... with no names=
+        assert f"<B>{name}</B>" in src
+        assert f">{format_shape_dtype(p)}<" in src
+    assert src.count("<B>weight</B>") == 0
+    assert ">layers.0 · matmul<" in src and ">layers.1 · sigmoid<" in src
+    assert "<B>loss</B>" in src and "<B>x</B>" in src  # the root, and the input batch
+    assert "<B>y</B>" in src  # the labels of the mse (the only array after the model)
+    assert viz.draw_graph(loss, names={"W0": model.layers[0].weight}).source.count("<B>W0</B>")
+
+
+def format_shape_dtype(p):
+    return f"({', '.join(map(str, p.shape))}{',' if p.ndim == 1 else ''}) {p.dtype}"
+
+
+def test_same_names_in_the_svg_and_the_viewer_and_numbered_when_repeated():
+    from viz.trace import Trace, node_names
+
+    a = Value(1.5, label="a")
+    e = (a * 2.0) * (a * 3.0) + a  # two muls feed a third: mul_1, mul_2, mul_3
+    e.backward()
+    names = node_names(Trace(e))
+    assert names[0] == "loss" and sorted(n for n in names if n.startswith("mul")) == [
+        "mul_1",
+        "mul_2",
+        "mul_3",
+    ]
+    src = viz.draw_graph(e).source
+    svg, data = viz.steps.viewer_payload(e)
+    for n in names:
+        assert f">{n}<" in src
+        assert f">{n}</text>" in svg or f">{n} = " in svg
+    assert data["steps"][0]["lines"][0].startswith("dloss/dloss = 1")
+    assert [s["name"] for s in data["steps"]] == [
+        names[Trace(e).index[s.node]] for s in viz.steps.backward_steps(e)
+    ]
+
+
+def test_collapsed_boxes_say_the_layer_and_keep_an_input_that_needs_a_gradient():
+    import nn
+
+    nn.manual_seed(0)
+    cnn = nn.Sequential(
+        [
+            nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(6, 6, 1)),
+            nn.MaxPooling2D(2),
+            nn.Flatten(),
+            nn.Dense(3),
+        ]
+    )
+    image = Tensor(np.ones((2, 6, 6, 1), np.float32), requires_grad=True, label="image")
+    loss = nn.losses.sparse_categorical_crossentropy([0, 2], cnn(image), from_logits=True)
+    loss.backward()
+    src = viz.draw_graph(loss, collapse="module").source
+    assert "<B>layers.0 · Conv2D(4, 3x3, relu)</B>" in src
+    assert "<B>layers.1 · MaxPooling2D(2x2)</B>" in src and ">1 node<" in src
+    assert "<B>image</B>" in src and "(2, 6, 6, 1) float32" in src  # drawn before layers.0
+    plain = viz.draw_graph(loss).source
+    assert "<B>layers.0.weight</B>" in plain and "<B>image</B>" in plain
+    assert "layers.0.image" not in plain

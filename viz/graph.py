@@ -30,7 +30,16 @@ from .fmt import (
     norm,
 )
 from .font import FAMILY, ROOM, text_width
-from .trace import Trace, constant_names, name_info, name_map, role, takes_part
+from .trace import (
+    AUTO_SEP,
+    Trace,
+    constant_names,
+    is_param_of,
+    name_info,
+    name_map,
+    role,
+    takes_part,
+)
 
 LEGEND = {
     "parameter": "#cfe2ff",
@@ -295,6 +304,8 @@ def module_groups(trace, names):
             used = {group[c] for c in cons[i]}
             if len(used) == 1:
                 s = used.pop()
+                if not is_param_of(n, s):
+                    s = None  # an input that needs a gradient (a spectrogram, an image)
         group[i] = s
     return group
 
@@ -370,6 +381,7 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
         edges.setdefault((rep(j), dst), set()).add(j)
 
     emitted = set()
+    cnames, const_box = constant_names(trace), {}
     k = 0
     for i, n in enumerate(nodes):
         r = rep(i)
@@ -378,14 +390,15 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
             if r.startswith("m"):
                 s = group[i]
                 st = stats[s]
+                what = getattr(s, "what", "")
                 rows = [
-                    (s or "(model)", "name"),
-                    (f"{st['params']} param{'s' if st['params'] != 1 else ''}", "data"),
+                    (f"{s}{AUTO_SEP}{what}" if s and what else s or "(model)", "name"),
+                    (f"{st['params']:,} param{'s' if st['params'] != 1 else ''}", "data"),
                 ]
                 if show_grad and st["params"]:
                     g = format_number(math.sqrt(st["sq"])) if st["has_grad"] else "None"
                     rows.append((f"‖grad‖ {g}", "grad"))
-                rows.append((f"{st['nodes']} nodes", "note"))
+                rows.append((f"{st['nodes']} node{'s' if st['nodes'] != 1 else ''}", "note"))
                 d.boxes.append(
                     _styled(Box(r, "module", rows, LEGEND["module"]), st["bad"], st["hl"])
                 )
@@ -415,6 +428,14 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
                     j = index[p]
                     if group[j] != group[i]:
                         edge(j, r)
+                elif id(p) in cnames:  # the input batch x: drawn before its layer
+                    cid = const_box.get(id(p))
+                    if cid is None:
+                        cid = const_box[id(p)] = f"c{k}"
+                        k += 1
+                        rows = _constant_rows(p, cnames[id(p)])
+                        d.boxes.append(Box(cid, "constant", rows, LEGEND["constant"]))
+                    edges.setdefault((cid, r), set()).add(cid)
             continue
         oid = f"o{i}"
         d.boxes.append(Box(oid, "op", [(n.op or "op", "op")], LEGEND["op"]))

@@ -164,11 +164,21 @@ def formula_names(node):
 AUTO_SEP = " · "  # an intermediate's automatic name: 'layers.0 · matmul'
 
 
+def is_param_of(node, s):
+    """False when nn says the scope `s` has no parameter labelled as this leaf (then it is an
+    input that needs a gradient); True when it has one, or when the scope does not say."""
+    params = getattr(s, "params", None)
+    return params is None or node.label in params
+
+
 def _param_scope(trace, i):
-    """The one nn scope that uses leaf i (its module), or None."""
+    """The one nn scope that uses leaf i as its parameter (its module), or None."""
     nodes = trace.nodes
     found = {nodes[c].scope for c in trace.consumers()[i]} - {None}
-    return found.pop() if len(found) == 1 else None
+    if len(found) != 1:
+        return None
+    s = found.pop()
+    return s if is_param_of(nodes[i], s) else None
 
 
 def name_info(trace, names=None):
