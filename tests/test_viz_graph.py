@@ -472,3 +472,46 @@ def test_collapsed_boxes_say_the_layer_and_keep_an_input_that_needs_a_gradient()
     plain = viz.draw_graph(loss).source
     assert "<B>layers.0.weight</B>" in plain and "<B>image</B>" in plain
     assert "layers.0.image" not in plain
+
+
+# ----------------------------------------------------------------------------------------------
+# fitting a screen, collapsing large Tensor graphs
+
+
+def test_size_fits_the_width_and_wraps_a_chain_of_layers():
+    model, loss = _dense_model_loss()
+    natural = viz.draw_graph(loss).pipe(format="svg", encoding="utf-8")
+    g = viz.draw_graph(loss, size=(1280, 720))
+    assert g.graph_attr["size"] == "13.33,7.50"  # inches: Graphviz scales down to this
+    svg = g.pipe(format="svg", encoding="utf-8")
+    w, h = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    nw = float(re.search(r'width="([\d.]+)pt"', natural).group(1))
+    assert w <= 960.5 and h <= 540.5 and nw > 960  # at most 1280x720 CSS pixels
+    assert "cluster_band1" in g.source  # wrapped into bands (one per layer here)
+    assert "constraint=false" in g.source
+    assert viz.draw_graph(loss, size=900).graph_attr["size"].startswith("9.38,")
+    assert viz.draw_graph(loss, size="640x480").graph_attr["size"] == "6.67,5.00"
+    for bad in (0, "wide", (1280,), True):
+        with pytest.raises(ValueError, match="size must be a width in pixels"):
+            viz.draw_graph(loss, size=bad)
+
+
+def test_a_large_tensor_graph_collapses_by_module_with_a_note():
+    import nn
+
+    nn.manual_seed(0)
+    model = nn.Sequential(
+        [nn.Dense(4, activation="relu", input_shape=(3,))]
+        + [nn.Dense(4, activation="relu") for _ in range(6)]
+        + [nn.Dense(1)]
+    )
+    loss = nn.losses.mse(np.zeros((2, 1)), model(np.ones((2, 3))))
+    loss.backward()
+    g = viz.draw_graph(loss)
+    assert "collapse=False" in g.graph_attr["label"]  # says how to see every op
+    assert len([k for k in boxes(g) if k.startswith("m")]) == 8
+    full = viz.draw_graph(loss, collapse=False)
+    assert "label" not in full.graph_attr and not any(k.startswith("m") for k in boxes(full))
+    assert len(boxes(full)) > viz.graph.AUTO_COLLAPSE
+    small_model, small = _dense_model_loss()  # under the limit: every op, no note
+    assert "label" not in viz.draw_graph(small).graph_attr

@@ -235,7 +235,9 @@ def build_drawing(
             text = _attrs_text(attrs)
             if text:
                 op_rows.append((text, "attrs"))
-        d.boxes.append(Box(f"o{i}", "op", op_rows, LEGEND["op"]))
+        op_box = Box(f"o{i}", "op", op_rows, LEGEND["op"])
+        op_box.group = n.scope
+        d.boxes.append(op_box)
         for p in ins:
             if isinstance(p, Node):
                 j = index[p]
@@ -610,10 +612,14 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
             subs[bands.get(box.id, 0)].node(box.id, **_box_attrs(box))
         for sub in subs:
             g.subgraph(sub)
-        heads = {}
-        for src, dst, _ in d.edges:
-            if bands.get(src) == bands.get(dst):
-                heads.setdefault(bands.get(src), src)
+        from .fit import ranks
+
+        rank = ranks(d)
+        heads = {}  # the first box of each band (lowest rank, first in order)
+        for box in d.boxes:
+            k = bands.get(box.id, 0)
+            if k not in heads or rank[box.id] < rank[heads[k]]:
+                heads[k] = box.id
         same = cls(name="bands")
         same.graph_attr["rank"] = "min"
         for k in range(n):
@@ -622,8 +628,8 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
             same.edge(f"band{k}", f"band{k + 1}", style="invis")
         g.subgraph(same)
         for k in range(n):
-            first = heads.get(k) or next(b.id for b in d.boxes if bands.get(b.id) == k)
-            g.edge(f"band{k}", first, style="invis", weight="10")
+            if k in heads:
+                g.edge(f"band{k}", heads[k], style="invis", weight="10")
     else:
         for box in d.boxes:
             g.node(box.id, **_box_attrs(box))
@@ -673,35 +679,72 @@ def _graph_class(graphviz):
     return GraphDrawing
 
 
+AUTO_COLLAPSE = 80  # a Tensor graph of nn layers with more boxes than this collapses by module
+COLLAPSED_NOTE = (
+    "collapsed by module: {n} boxes otherwise. draw_graph(..., collapse=False) draws every "
+    "op; focus=node only the paths to one node"
+)
+
+
+def _screen(size):
+    """(width, height) in CSS pixels from size= (a width, a pair, or '1280x720')."""
+    if isinstance(size, str):
+        w, sep, h = size.lower().partition("x")
+        try:
+            return (float(w), float(h) if sep else 100_000.0)
+        except ValueError:
+            pass
+    elif isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+        return (float(size), 100_000.0)
+    elif isinstance(size, tuple | list) and len(size) == 2:
+        if all(isinstance(v, int | float) and v > 0 for v in size):
+            return (float(size[0]), float(size[1]))
+    raise ValueError(
+        f"draw_graph: size must be a width in pixels (1280), a pair (1280, 720) or a string "
+        f"'1280x720', got {size!r}"
+    )
+
+
 def draw_graph(
     root,
     show_data=True,
     show_grad=True,
-    rankdir="LR",
+    rankdir=None,
     names=None,
     collapse=None,
     focus=None,
     max_nodes=1000,
     highlight=None,
+    size=None,
 ):
     """Draw the graph under `root` with data and gradient on every node.
 
-    Value nodes are boxes showing their label (or, with `names`, the parameter's dotted name),
-    data and grad; a small tensor shows its values, a larger one its shape, dtype, min/mean/max
-    and the gradient's norm. Each op is its own small oval named by the op (custom ops by their
-    name); plain-number constants are small dashed boxes. Colours: see `viz.LEGEND`.
+    Value nodes are boxes showing their name, data and grad. A parameter is named by its
+    dotted path in the model (`layers.0.weight`), an unnamed intermediate by its module and
+    op (`layers.0 · matmul`), the input batch and labels `x` and `y`. A Tensor shows its
+    shape and dtype; a small one (up to 6x6) its numbers as a grid, data and grad side by
+    side; a larger one a line of mean, std and range (NaN and inf counted). Each op is its own
+    small oval named by the op (custom ops by their name); plain-number constants are small
+    dashed boxes. Colours: see `viz.LEGEND`. The text is DejaVu Sans (viz/font.py).
 
     Args:
         root: a Value or Tensor (usually the loss).
         show_data, show_grad: which rows to show.
-        rankdir: Graphviz direction, "LR" (inputs left, root right) or "TB", "RL", "BT".
-        names: `dict(model.named_parameters())` (or the model itself): parameters are matched
-            by identity and labelled with their dotted names.
+        rankdir: Graphviz direction, "LR" (inputs left, root right) or "TB", "RL", "BT";
+            None: "LR", or with `size=` the one that fits best.
+        names: `dict(model.named_parameters())` (or the model itself), or {name: node}:
+            overrides the names the drawing finds itself.
         collapse: "module" draws each nn module (the `scope` of its nodes) as one box with its
-            name, parameter count and gradient norm.
+            name, parameter count and gradient norm; None (the default) does so for a Tensor
+            graph of nn layers with more than AUTO_COLLAPSE boxes, with a note saying how to
+            see every op; False never.
         focus: a node of the graph: draw only the paths between the root and it.
         max_nodes: raise GraphTooLargeError above this many drawn nodes (None: no limit).
         highlight: a node or nodes to mark with a thick pink border.
+        size: fit the drawing to a screen: a width in pixels (`1280`), or a width and height
+            (`(1280, 720)` or `"1280x720"`). The direction is chosen to show it largest, a long
+            chain of layers is wrapped into rows, and Graphviz scales what is still too big
+            down to that size.
 
     Returns:
         A graphviz.Digraph (shown inline in Jupyter; `.source` is the DOT text). Node ids come
@@ -715,18 +758,57 @@ def draw_graph(
     """
     if not isinstance(root, Node):
         raise TypeError(f"draw_graph: expected a Value or Tensor, got {type(root).__name__}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
+    if rankdir not in (None, "LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if collapse not in (None, "module"):
-        raise ValueError(f"draw_graph: collapse must be None or 'module', got {collapse!r}")
+    if collapse not in (None, False, "module"):
+        raise ValueError(
+            f"draw_graph: collapse must be None (automatic), False or 'module', got {collapse!r}"
+        )
+    screen = _screen(size) if size is not None else None
     trace = Trace(root)
+    note = None
+    if collapse is None and focus is None and _collapses(trace):
+        collapse, note = "module", COLLAPSED_NOTE.format(n=count_nodes(trace))
     if collapse == "module":
         if focus is not None:
             raise ValueError("draw_graph: use either collapse= or focus=, not both")
         d = build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes)
     else:
         d = build_drawing(trace, show_data, show_grad, names, focus, highlight, max_nodes)
-    return to_digraph(d, rankdir)
+    if screen is None:
+        g = to_digraph(d, rankdir or "LR")
+    else:
+        g = _fitted(d, screen, rankdir)
+        g.graph_attr["size"] = f"{screen[0] / 96:.2f},{screen[1] / 96:.2f}"
+    if note:
+        g.graph_attr.update(label=note, labelloc="t", labeljust="l", fontsize="10")
+    return g
+
+
+def _collapses(trace):
+    """True for a Tensor graph made by nn layers with more than AUTO_COLLAPSE boxes."""
+    nodes = trace.nodes
+    if not isinstance(nodes[0].data, np.ndarray) or count_nodes(trace) <= AUTO_COLLAPSE:
+        return False
+    return any(n.scope is not None for n in nodes)
+
+
+def _fitted(d, screen, rankdir):
+    """The Digraph of `d` laid out to show largest on `screen` (see viz/fit.py)."""
+    from .fit import candidates, svg_scale
+
+    graphviz = require("graphviz", "viz.draw_graph")
+    options = candidates(d, screen, rankdir)
+    best = None
+    for rd, bands, _ in options[: 1 if len(d.boxes) > 200 else 3]:
+        g = to_digraph(d, rd, bands=bands)
+        try:
+            s = svg_scale(g.pipe(format="svg", encoding="utf-8"), screen)
+        except graphviz.ExecutableNotFound:
+            return g  # without dot: the best estimate
+        if best is None or s > best[0] * 1.02:
+            best = (s, g)
+    return best[1]
 
 
 def legend(rankdir="TB"):
