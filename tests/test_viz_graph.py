@@ -515,3 +515,43 @@ def test_a_large_tensor_graph_collapses_by_module_with_a_note():
     assert len(boxes(full)) > viz.graph.AUTO_COLLAPSE
     small_model, small = _dense_model_loss()  # under the limit: every op, no note
     assert "label" not in viz.draw_graph(small).graph_attr
+
+
+def _deep_loss(n=5):
+    import nn
+
+    nn.manual_seed(0)
+    model = nn.Sequential(
+        [nn.Dense(4, activation="relu", input_shape=(3,))]
+        + [nn.Dense(4, activation="relu") for _ in range(n)]
+        + [nn.Dense(1)]
+    )
+    loss = nn.losses.mse(np.zeros((2, 1)), model(np.ones((2, 3))))
+    loss.backward()
+    return model, loss
+
+
+def test_fold_draws_a_chain_of_identical_layers_once():
+    model, loss = _deep_loss(5)
+    coll = viz.draw_graph(loss, collapse="module", fold=True).source
+    assert "<B>layers.1 … layers.5 · Dense(4, relu) × 5</B>" in coll
+    assert "<B>layers.0 · Dense(4, relu)</B>" in coll  # 3 -> 4: not the same block
+    assert ">100 params<" in coll and "<B>layers.3" not in coll
+    full = viz.draw_graph(loss, collapse=False, fold=True)
+    src = full.source
+    assert "cluster_fold0" in src and "× 5" in src
+    assert "<B>layers.1.weight</B>" in src and "layers.2.weight" not in src
+    assert "<B>layers.6.weight</B>" in src  # the layer after the run is drawn, and fed
+    plain = boxes(viz.draw_graph(loss, collapse=False))
+    assert len(boxes(full)) < len(plain) - 4 * 8  # four blocks of 10 boxes left out
+    # an unrolled recurrence: each step in its own scope, the same cell
+    h = Tensor(np.zeros((1, 3)), label="h0")
+    W = Tensor(np.full((3, 3), 0.1), requires_grad=True, label="W")
+    for t in range(4):
+        with scope(f"step.{t}"):
+            h = (h @ W + 1.0).tanh()
+    out = h.sum()
+    out.backward()
+    rnn = viz.draw_graph(out, fold=True).source
+    assert "step.0 … step.3 × 4" in rnn
+    assert viz.draw_graph(out).source.count("<B>W</B>") == 1  # one W, used by every step

@@ -86,7 +86,7 @@ def candidates(d, screen, rankdir=None, wrap=True):
     out = []
     for rd in [rankdir] if rankdir else ["LR", "TB"]:
         out.append((rd, None, _scale(*extent(d, rd, rank, sizes), screen)))
-    if wrap and rankdir in (None, "LR"):
+    if wrap and rankdir in (None, "LR") and not getattr(d, "clusters", None):
         for band, s in _wrapped(d, rank, sizes, screen):
             out.append(("LR", band, s))
     out.sort(key=lambda c: -c[2])

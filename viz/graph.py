@@ -88,6 +88,7 @@ class Drawing:
 
     def __init__(self):
         self.boxes, self.edges = [], []
+        self.clusters = []  # (label, [box ids]): boxes drawn in a labelled frame (fold=True)
 
 
 def _attrs_text(attrs):
@@ -312,10 +313,21 @@ def module_groups(trace, names):
     return group
 
 
-def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
-    """Each nn scope as one box: its name, parameter count, gradient norm, node count."""
+def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fold=False):
+    """Each nn scope as one box: its name, parameter count, gradient norm, node count.
+
+    With `fold`, a chain of identical layers is one box: 'layers.1 … layers.4 · Dense(4) × 4'.
+    """
     nodes, inputs, index = trace.nodes, trace.inputs, trace.index
     group = module_groups(trace, names)
+    titles = {}
+    if fold:
+        from .fold import find_runs, run_label
+
+        for run in find_runs(trace, group):
+            titles[run[0]] = run_label(run, getattr(run[0], "what", ""))
+            rest = set(run[1:])
+            group = [run[0] if g in rest else g for g in group]
     names = name_map(names)
     cons = trace.consumers()
     # many inputs feeding only one box become one node ("200 inputs")
@@ -393,8 +405,9 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
                 s = group[i]
                 st = stats[s]
                 what = getattr(s, "what", "")
+                title = f"{s}{AUTO_SEP}{what}" if s and what else s or "(model)"
                 rows = [
-                    (f"{s}{AUTO_SEP}{what}" if s and what else s or "(model)", "name"),
+                    (titles.get(s, title), "name"),
                     (f"{st['params']:,} param{'s' if st['params'] != 1 else ''}", "data"),
                 ]
                 if show_grad and st["params"]:
@@ -631,8 +644,18 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
             if k in heads:
                 g.edge(f"band{k}", heads[k], style="invis", weight="10")
     else:
+        framed = {}
+        for k, (label, ids) in enumerate(getattr(d, "clusters", ())):
+            sub = cls(name=f"cluster_fold{k}")
+            sub.graph_attr.update(
+                label=label, style="dashed,rounded", color="#868e96", fontsize="10", margin="8"
+            )
+            framed.update(dict.fromkeys(ids, sub))
+            framed[k] = sub
         for box in d.boxes:
-            g.node(box.id, **_box_attrs(box))
+            (framed.get(box.id) or g).node(box.id, **_box_attrs(box))
+        for k in range(len(getattr(d, "clusters", ()))):
+            g.subgraph(framed[k])
     for src, dst, label in d.edges:
         extra = {"label": label} if label else {}
         if bands and bands.get(src) != bands.get(dst):
@@ -716,6 +739,7 @@ def draw_graph(
     max_nodes=1000,
     highlight=None,
     size=None,
+    fold=False,
 ):
     """Draw the graph under `root` with data and gradient on every node.
 
@@ -745,6 +769,9 @@ def draw_graph(
             (`(1280, 720)` or `"1280x720"`). The direction is chosen to show it largest, a long
             chain of layers is wrapped into rows, and Graphviz scales what is still too big
             down to that size.
+        fold: draw a chain of identical blocks once, with "× N": N identical layers (the
+            nn modules of a Sequential), or an unrolled RNN whose steps you run in
+            `autograd.scope(f"step.{t}")`. The block drawn is the first; its numbers are its own.
 
     Returns:
         A graphviz.Digraph (shown inline in Jupyter; `.source` is the DOT text). Node ids come
@@ -772,9 +799,13 @@ def draw_graph(
     if collapse == "module":
         if focus is not None:
             raise ValueError("draw_graph: use either collapse= or focus=, not both")
-        d = build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes)
+        d = build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fold)
     else:
         d = build_drawing(trace, show_data, show_grad, names, focus, highlight, max_nodes)
+        if fold:
+            from .fold import fold_drawing
+
+            d = fold_drawing(d, trace, module_groups(trace, names))
     if screen is None:
         g = to_digraph(d, rankdir or "LR")
     else:
