@@ -555,3 +555,45 @@ def test_fold_draws_a_chain_of_identical_layers_once():
     rnn = viz.draw_graph(out, fold=True).source
     assert "step.0 … step.3 × 4" in rnn
     assert viz.draw_graph(out).source.count("<B>W</B>") == 1  # one W, used by every step
+
+
+@pytest.mark.parametrize("which", ["mlp", "cnn"])
+def test_notebook_05s_models_show_shapes_dtypes_and_named_parameters_without_names(which):
+    """The Dense and Conv2D models of notebooks/05_vision.ipynb, drawn with no names=."""
+    import nn
+
+    X, y = nn.data.load_digits(images=True)
+    nn.manual_seed(0)
+    if which == "mlp":
+        model = nn.Sequential(
+            [
+                nn.Flatten(input_shape=(8, 8, 1)),
+                nn.Dense(64, activation="relu"),
+                nn.Dense(10, activation="softmax"),
+            ]
+        )
+    else:
+        model = nn.Sequential(
+            [
+                nn.Conv2D(16, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+                nn.MaxPooling2D(2),
+                nn.Conv2D(32, 3, padding="same", activation="relu"),
+                nn.MaxPooling2D(2),
+                nn.Flatten(),
+                nn.Dense(10, activation="softmax"),
+            ]
+        )
+    loss = nn.losses.sparse_categorical_crossentropy(y[:8], model(X[:8]))
+    loss.backward()
+    src = viz.draw_graph(loss).source
+    params = model.named_parameters()
+    assert len(params) == (4 if which == "mlp" else 6)
+    for name, p in params:
+        (box,) = [t for t in boxes(viz.draw_graph(loss)).values() if f"<B>{name}</B>" in t]
+        assert f">{format_shape_dtype(p)}<" in box  # e.g. (3, 3, 1, 16) float32
+        assert "data μ=" in box or "data all zeros" in box
+    assert "<B>weight</B>" not in src and "<B>bias</B>" not in src
+    # the batch of 8 images: a plain array (a constant) for Conv2D, a leaf after Flatten
+    (xbox,) = [t for t in boxes(viz.draw_graph(loss)).values() if "<B>x</B>" in t]
+    assert ("(8, 64) float32" if which == "mlp" else "(8, 8, 8, 1) f32") in xbox
+    assert ">(8, 10) float32<" in src  # the model's output
