@@ -28,7 +28,7 @@ from .graph import (
     too_large,
 )
 from .layout import layout_svg
-from .trace import Trace, formula_names, formulas, name_map
+from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
 
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
@@ -137,6 +137,8 @@ def _transposes(text):
 def _attr_text(v):
     if isinstance(v, np.ndarray):
         return _short(v) if v.size <= SMALL else _shape(v)
+    if isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v):  # an index
+        return "(" + ", ".join(_attr_text(e) for e in v) + ")"
     text = repr(v)
     return text if len(text) <= 24 else text[:21] + "..."
 
@@ -211,7 +213,7 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
         elif key in node.attrs:  # axis=1, shape=(32, 10): the names version says which
             label = f"{key}={_attr_text(value)}"
         else:
-            label = _attr_text(value)
+            label = disp_node(value) or _attr_text(value)
         table[key] = _entry(label, value)
     table["g"] = _entry(f"d{R}/d{name}", g)
     table["out"] = _entry(name, node.data)
@@ -278,8 +280,12 @@ def describe_step(trace, s, R, disp):
         lines.append(f"{name} is a leaf ({what}): nothing to pass on")
     operands = n.operands
 
-    def disp_node(p):
-        return disp(index[p]) if p in index else None
+    data_names = constant_names(trace)
+
+    def disp_node(p):  # a node's name; a constant's when it is the batch x or the labels y
+        if isinstance(p, Node):
+            return disp(index[p]) if p in index else None
+        return data_names.get(id(p))
 
     for p, local, contrib in s.contributions:
         pn = disp(index[p])
@@ -305,6 +311,9 @@ def record(trace, names=None, grad=None, ran=None):
     """
     all_names = display_names(trace, names)
     disp = all_names.__getitem__
+    # in a chain-rule line a name with spaces is bracketed: d(layers.0 · add), (x · relu)ᵀ
+    wrapped = [f"({n})" if AUTO_SEP in n else n for n in all_names]
+    in_formula = wrapped.__getitem__
 
     index = trace.index
     R = disp(0)
@@ -323,7 +332,7 @@ def record(trace, names=None, grad=None, ran=None):
             t = _grad_text(running[j])
             texts.setdefault(j, set()).add(t)
             sets.append([f"v{j}", "grad " + t])
-        lines = describe_step(trace, s, R, disp)
+        lines = describe_step(trace, s, R, in_formula)
         out.append({"node": f"v{i}", "name": disp(i), "op": s.node.op, "lines": lines, "set": sets})
     longest = {i: _room_for_blank(max(ts, key=len)) for i, ts in texts.items()}
     data = {
