@@ -23,6 +23,7 @@ from .fmt import (
     format_grad,
     format_header,
     format_number,
+    format_shape,
     format_short,
     format_summary,
     grid,
@@ -91,12 +92,21 @@ class Drawing:
         self.clusters = []  # (label, [box ids]): boxes drawn in a labelled frame (fold=True)
 
 
+def _attr_value(v):
+    if isinstance(v, np.ndarray) and v.size > 6:
+        return f"array{format_shape(v)}"
+    return repr(v) if not isinstance(v, float) else format_number(v)
+
+
 def _attrs_text(attrs):
     parts = []
     for k, v in attrs.items():
         if v is None:
             continue
-        s = repr(v) if not isinstance(v, float) else format_number(v)
+        if isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v):  # an index
+            s = "(" + ", ".join(_attr_value(e) for e in v) + ")"
+        else:
+            s = _attr_value(v)
         parts.append(f"{k}={s if len(s) <= 24 else s[:21] + '...'}")
     return ", ".join(parts)
 
