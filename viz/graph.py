@@ -111,7 +111,9 @@ def _attrs_text(attrs):
     return ", ".join(parts)
 
 
-def _value_rows(node, name, show_data, show_grad, grad_text=None, auto=False, fresh=False):
+def _value_rows(
+    node, name, show_data, show_grad, grad_text=None, auto=False, fresh=False, grids=True
+):
     """The rows of a value box: its name, then (a Tensor) shape and dtype, data and grad.
 
     In draw_graph (no `grad_text`) a small array is a grid of its numbers with its gradient's
@@ -127,7 +129,7 @@ def _value_rows(node, name, show_data, show_grad, grad_text=None, auto=False, fr
         rows.append((format_header(data), "shape"))
     wants_grad = show_grad and takes_part(node)
     g = None if fresh else node.grad
-    if grad_text is None and is_array and show_data:
+    if grad_text is None and grids and is_array and show_data:
         cells = grid(data)
         gcells = grid(g) if wants_grad and isinstance(g, np.ndarray) else None
         if cells is not None and (len(cells) > 1 or len(cells[0]) > 1):
@@ -323,10 +325,13 @@ def module_groups(trace, names):
     return group
 
 
-def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fold=False):
+def build_collapsed(
+    trace, show_data, show_grad, names, highlight, max_nodes, fold=False, grids=True
+):
     """Each nn scope as one box: its name, parameter count, gradient norm, node count.
 
     With `fold`, a chain of identical layers is one box: 'layers.1 … layers.4 · Dense(4) × 4'.
+    `grids=False` keeps a small array's data and grad on one line each (the viewer sets them).
     """
     nodes, inputs, index = trace.nodes, trace.inputs, trace.index
     group = module_groups(trace, names)
@@ -439,7 +444,9 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fo
                     )
                 )
             else:
-                rows = _value_rows(n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh)
+                rows = _value_rows(
+                    n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh, grids=grids
+                )
                 bad = nonfinite(n.data) or nonfinite(n.grad)
                 d.boxes.append(
                     _styled(Box(r, "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)

@@ -373,7 +373,7 @@ def fold_ops(d):
         v = boxes["v" + b.id[1:]]
         op = b.rows[0][0]
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
-        if v.rows and v.rows[0][1] == "name":
+        if v.rows and v.rows[0][1] in ("name", "auto"):  # auto: named by its op
             title = v.rows[0][0]
             named_by_op = title.rstrip("0123456789").rstrip("_").endswith(op)  # mul_3
             head = [(title if named_by_op else f"{title} = {op}", "name")]
