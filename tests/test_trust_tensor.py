@@ -492,3 +492,45 @@ def test_parameters_own_their_data_after_set_weights_and_training():
     for p, w in zip(model.parameters(), mine):
         assert p.data.flags.owndata and not np.shares_memory(p.data, w)
         assert (w == np.float32(0.1)).all()  # the user's arrays are untouched
+
+
+# ----------------------------------------------------------------------------------------------
+# 10. numpy functions on nodes: operators build the graph, numpy's math names stepgrad's method
+
+NUMPY_CALLS = [
+    (lambda v, t: np.tanh(v), "np.tanh on a stepgrad Value: .* call x.tanh\\(\\)"),
+    (lambda v, t: np.exp(t), "np.exp on a stepgrad Tensor: .* call x.exp\\(\\)"),
+    (lambda v, t: np.log(v), "np.log .* call x.log\\(\\)"),
+    (lambda v, t: np.sum(t), "np.sum on a stepgrad Tensor: .* call x.sum\\(axis="),
+    (lambda v, t: np.mean(t, axis=0), "np.mean .* call x.mean\\(axis="),
+    (lambda v, t: np.max(t), "np.max .* call x.max\\(axis="),
+    (lambda v, t: np.maximum(t, 0), "np.maximum .* autograd.maximum\\(a, b\\)"),
+    (lambda v, t: np.clip(t, 0, 1), "np.clip .* call x.clip\\(lo, hi\\)"),
+    (lambda v, t: np.concatenate([t, t]), "np.concatenate .* autograd.concatenate"),
+    (lambda v, t: np.reshape(t, -1), "np.reshape .* x.reshape"),
+    (lambda v, t: np.sin(v), "np.sin .* stepgrad has no sin: .* custom op"),
+    (lambda v, t: np.add.reduce(t), "np.add.reduce on a stepgrad Tensor"),
+    (lambda v, t: np.ones(2) == t, "np.equal .* == on nodes is identity"),
+]
+
+
+@pytest.mark.parametrize("call,match", NUMPY_CALLS, ids=[m[:20] for _, m in NUMPY_CALLS])
+def test_numpy_math_on_a_node_names_the_stepgrad_method(call, match):
+    v, t = Value(0.5), Tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=match):
+        call(v, t)
+
+
+def test_numpy_operators_and_reading_functions_still_work_on_nodes():
+    v, t = Value(0.5), Tensor([0.5, 1.0], requires_grad=True)
+    y = np.ones(2) * t + np.float64(2.0)
+    assert isinstance(y, Tensor) and y.op == "add"
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad, [1.0, 1.0])
+    w = np.float64(3.0) * v
+    assert isinstance(w, Value) and w.data == 1.5
+    assert (np.array([1.0, 0.0]) < t).tolist() == [False, True]
+    assert np.allclose(t, [0.5, 1.0]) and np.argmax(t) == 1 and not np.isnan(t).any()
+    a = np.ones(2)
+    with pytest.raises(TypeError, match="np.add: cannot write a stepgrad Tensor into a numpy"):
+        a += t
