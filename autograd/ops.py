@@ -401,8 +401,15 @@ def _scatter(g, shape, index):
 
 
 def _basic_index(index):
+    """True when no element can be picked twice: ints, slices, None, ... and one boolean mask."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+    masks = 0
+    for i in items:
+        if isinstance(i, np.ndarray) and i.dtype.kind == "b":
+            masks += 1
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, slice))):
+            return False
+    return masks <= 1
 
 
 # ----------------------------------------------------------------------------------------------

@@ -332,6 +332,9 @@ def test_a_2d_mask_and_a_mask_with_a_slice_scatter_back_and_differentiate_twice(
     x = _t(np.arange(6.0).reshape(2, 3))
     x[:, np.array([True, False, True])].sum().backward()
     np.testing.assert_array_equal(x.grad, [[1.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
+    x = _t(np.arange(6.0).reshape(2, 3))
+    (x[1, [False, True, True]] * Tensor([2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 0.0, 0.0], [0.0, 2.0, 3.0]])
 
 
 def test_a_mask_of_the_wrong_length_is_refused_naming_getitem():
