@@ -139,7 +139,7 @@ def _grads(make, f, *xs):
     with np.errstate(all="ignore"):
         y = f(*nodes)
         y.backward() if make is Value else y.backward(np.ones(np.shape(y.data)))
-    return y, [float(n.grad) for n in nodes]
+    return y, [0.0 if n.grad is None else float(n.grad) for n in nodes]
 
 
 FRONTS = [Value, _t]
@@ -178,6 +178,55 @@ def test_pow_signs_follow_ieee(make):
     ]:
         y, _ = _grads(make, lambda x, b=b: x**b, a)
         assert float(y.data) == expected, (a, b, y.data)
+
+
+@pytest.mark.parametrize("make", FRONTS, ids=["Value", "Tensor"])
+def test_x_to_a_number_takes_sqrt_and_rsqrt_at_half_as_torch(make):
+    # torch computes x ** 0.5 as sqrt(x) and x ** -0.5 as rsqrt(x); a variable exponent is IEEE pow
+    for a, b, out in [(-np.inf, 0.5, np.nan), (-0.0, -0.5, -np.inf), (-np.inf, -0.5, np.nan)]:
+        y, _ = _grads(make, lambda x, b=b: x**b, a)
+        np.testing.assert_equal(float(y.data), out)
+    y, (ga, _) = _grads(make, lambda x, e: x**e, -np.inf, 0.5)
+    assert float(y.data) == np.inf and ga == 0.0  # IEEE pow(-inf, 0.5), as torch.pow(t, t)
+    _, (g,) = _grads(make, lambda x: x**0.5, -0.0)
+    assert g == -np.inf  # 0.5 * rsqrt(-0)
+
+
+TORCH_A = [0.0, -0.0, 1.0, -2.0, 2.5, np.inf, -np.inf, np.nan, 1e-300, -10.0]
+TORCH_B = [0.0, -0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5, 401.0, 2.5, np.inf, np.nan]
+
+
+@pytest.mark.parametrize("make", FRONTS, ids=["Value", "Tensor"])
+def test_pow_matches_torch_on_a_grid_of_special_points(make):
+    torch = pytest.importorskip("torch")  # the stored fixtures cover the Tensor side without it
+
+    def same(got, want):
+        got, want = float(got), float(want)
+        return (got != got and want != want) or got == pytest.approx(want, rel=1e-12, abs=0)
+
+    f64 = torch.float64
+    bad = []
+    for a in TORCH_A:
+        for b in TORCH_B:
+            ta = torch.tensor(a, dtype=f64, requires_grad=True)
+            tb = torch.tensor(b, dtype=f64, requires_grad=True)
+            cases = [
+                ("x ** number", lambda x, e, b=b: x**b, lambda x, e, b=b: x**b),
+                ("number ** x", lambda x, e, a=a: a**e, lambda x, e, a=a: torch.pow(a, e)),
+                ("x ** y", lambda x, e: x**e, lambda x, e: torch.pow(x, e)),
+            ]
+            for what, ours, theirs in cases:
+                ta.grad = tb.grad = None
+                want = theirs(ta, tb)
+                want.backward()
+                y, (ga, gb) = _grads(make, ours, a, b)
+                want_ga = 0.0 if ta.grad is None else ta.grad.item()
+                want_gb = 0.0 if tb.grad is None else tb.grad.item()
+                if not (same(y.data, want.item()) and same(ga, want_ga) and same(gb, want_gb)):
+                    bad.append(
+                        (what, a, b, (float(y.data), ga, gb), (want.item(), want_ga, want_gb))
+                    )
+    assert bad == []
 
 
 def test_negative_base_to_a_fractional_power_gives_nan_not_a_complex_gradient():
