@@ -12,6 +12,12 @@ Below a scalar rule's vjp, `rule.floats` gives the same vjp written for plain fl
 expression per input (in the vjp's own argument names, None where it gives no gradient). The
 engine compiles them once into its scalar backward loop, so a Value graph's backward makes no
 call and no tuple per node; tests check each form against its vjp.
+
+Integer and boolean inputs follow numpy: ops whose result is not an integer (exp, tanh, sigmoid,
+softmax, /, mean, ...) give the float dtype numpy gives (np.exp's: int8 -> float16, int64 ->
+float64), integer ops (+, *, abs, relu, max, indexing, ...) keep integers. pow follows torch:
+`x ** number` is sqrt / rsqrt at +-0.5, a variable exponent IEEE pow, and d/da = 0 where b = 0,
+d/db = 0 where a = 0 and b >= 0.
 """
 
 import math
