@@ -453,6 +453,7 @@ def test_good_axes_still_work_and_a_0d_tensor_takes_axis_0_and_minus_1():
     assert X2.swapaxes(-1, 0).shape == (3, 2)
     assert X3.sum(axis=(-1, 0)).shape == (3,)
     assert stack([X2, X2], axis=-1).shape == (2, 3, 2)
+    assert X2.sum(axis=np.int64(-1)).shape == (2,) and X2.mean(axis=np.array(1)).shape == (2,)
     for axis in (0, -1):
         assert Tensor(2.0).sum(axis=axis).item() == 2.0
         assert Tensor(2.0).softmax(axis=axis).item() == 1.0
