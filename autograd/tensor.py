@@ -685,8 +685,8 @@ def _clip_bound(x, bound, name):
         if _takes_part(bound):
             raise TypeError(
                 f"clip: the bound {name} is a Tensor that requires grad, but clip gives its "
-                "bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
-                "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)".replace("{name}", name)
+                f"bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
+                "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)"
             )
         bound = bound.data
     elif isinstance(bound, Node):
