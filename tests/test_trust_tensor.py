@@ -488,6 +488,13 @@ def test_clip_takes_constant_tensor_and_array_bounds():
     np.testing.assert_array_equal(z.data, [[0.5, 0.5, 0.5], [1.0, 2.0, 1.0]])
 
 
+def test_the_tape_shows_an_array_bound_of_clip():
+    import viz
+
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True, label="x")
+    assert "clip(v2, lo=array(3,), hi=2.0)" in viz.tape(x.clip(Tensor([0.0, 2.5, 0.0]), 2.0).sum())
+
+
 def test_clip_refuses_a_bound_that_needs_a_gradient_or_does_not_fit():
     x = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="clip: the bound lo is a Tensor that requires grad"):
