@@ -42,7 +42,7 @@ class StepThrough(anywidget.AnyWidget):
         return len(self.data.get("steps", ()))
 
 
-def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None, collapse=None):
+def step_through(root, names=None, rankdir="LR", max_nodes="auto", grad=None, collapse=None):
     """A Jupyter widget that steps through `root`'s backward pass one node at a time.
 
     The current node is highlighted, gradients appear as they are computed, and a panel shows
@@ -54,7 +54,9 @@ def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None, colla
         root: a scalar Value or Tensor (or a Tensor with `grad=` given).
         names: `dict(model.named_parameters())` to label parameters with their dotted names.
         rankdir: Graphviz direction ("LR" or "TB", ...).
-        max_nodes: raise GraphTooLargeError above this many drawn nodes.
+        max_nodes: "auto" (the default) raises GraphTooLargeError, at once, when the layout
+            would take more than about 30 s (estimated from the graph); a number raises it
+            above that many drawn nodes instead; None: no limit.
         grad: the seed gradient for a non-scalar root.
         collapse: "module" steps one nn layer at a time (each layer one box, its parameters'
             and its input's gradients complete at its step); "open layer" (or `o`, or a
