@@ -1,12 +1,22 @@
 """Tests that kill mutants of autograd/ops.py and autograd/engine.py (see tests/mutation/).
 
-Each test pins a behaviour that a surviving mutant changed without the rest of the suite
-noticing; tests/mutation/REPORT.md lists the mutants that are equivalent instead.
+Each test pins a behaviour that a mutant changed without the rest of the suite noticing;
+tests/mutation/REPORT.md lists the mutants that are equivalent instead. Run the mutation tests
+with `./dev.sh mutate`.
 """
 
 import math
+import operator
+import warnings
 
-from autograd import ops
+import numpy as np
+import pytest
+
+from autograd import Op, Tensor, Value, detect_anomaly, engine, no_grad, op, ops
+from autograd.engine import AnomalyError, describe, scope
+
+# ----------------------------------------------------------------------------------------------
+# the scalar forwards
 
 
 def test_scalar_forwards_give_ieee_results_instead_of_exceptions():
@@ -19,3 +29,291 @@ def test_scalar_forwards_give_ieee_results_instead_of_exceptions():
     assert ops._div(1.0, 0.0) == math.inf and ops._div(-1.0, 0.0) == -math.inf
     assert ops._div(1.0, -0.0) == -math.inf
     assert math.isnan(ops._div(0.0, 0.0)) and math.isnan(ops._div(math.nan, 0.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# making ops: rule, Op, op
+
+
+def _vjp_add(g, out, a, b):
+    """a + b; d/da = 1, d/db = 1"""
+    return g, g
+
+
+def test_rule_makes_a_trusted_op_with_everything_it_was_given():
+    r = ops.rule(
+        "plus", np.add, operator.add, arity=2, elementwise=True, partial=True, grads=("g", "g")
+    )(_vjp_add)
+    assert isinstance(r, Op)
+    assert r.name == "plus" and r.forward is np.add and r.scalar is operator.add
+    assert r.vjp is _vjp_add and r.arity == 2
+    assert r.elementwise is True and r.partial is True and r.builtin is True
+    assert r.grads == ("g", "g") and r.doc == "a + b; d/da = 1, d/db = 1"
+
+
+def test_rule_defaults_to_a_unary_op_with_a_scalar_forward_from_numpys():
+    r = ops.rule("twice", lambda x: x * 2)(lambda g, out, x: (2 * g,))
+    assert r.arity == 1 and r.elementwise is False and r.partial is False
+    assert r.grads is None and r.builtin is True
+    assert r.scalar(1.5) == 3.0 and r.scalar(1.5).__class__ is float
+
+
+def test_every_rule_of_the_table_is_trusted_and_custom_ops_are_not():
+    assert all(r.builtin is True for r in ops.RULES.values())
+    assert Op("f", np.negative, lambda g, out, x: (-g,)).builtin is False
+
+
+def test_op_infers_its_arity_from_the_forwards_arguments_without_defaults():
+    vjp = lambda g, out, *xs: (g,) * len(xs)  # noqa: E731
+    assert Op("f", lambda x: x, vjp).arity == 1
+    assert Op("f", lambda a, b: a, vjp).arity == 2
+    assert Op("f", lambda a, b=2.0: a, vjp).arity == 1
+    assert Op("f", lambda a, b, c=1, d=2: a, vjp).arity == 2
+    assert Op("f", np.negative, vjp).arity == 1  # a ufunc has no __code__
+    assert Op("f", lambda a, b: a, vjp, arity=-1).arity == -1
+
+
+def test_op_refuses_a_forward_or_vjp_that_is_not_a_function():
+    vjp = lambda g, out, x: (g,)  # noqa: E731
+    with pytest.raises(TypeError, match=r"^Op 'f': forward and vjp must be functions$"):
+        Op("f", 3.0, vjp)
+    with pytest.raises(TypeError, match=r"^Op 'f': forward and vjp must be functions$"):
+        Op("f", np.negative, "vjp")
+    assert Op("f", np.negative, None).vjp is None  # given later with defvjp
+
+
+def test_op_keeps_its_flags_and_takes_its_doc_from_the_vjp():
+    def vjp(g, out, x):
+        """the vjp's doc"""
+        return (g,)
+
+    f = Op("f", np.negative, vjp, elementwise=True, partial=True)
+    assert f.elementwise is True and f.partial is True and f.doc == "the vjp's doc"
+    assert Op("f", np.negative, vjp, doc="given").doc == "given"
+    assert Op("f", np.negative, lambda g, out, x: (g,)).doc == ""
+    assert Op("f", np.negative, None).doc == ""
+    assert Op("f", np.negative, vjp).elementwise is False
+    assert Op("f", np.negative, vjp).partial is False
+
+
+def test_op_scalar_forward_is_the_given_one_or_a_float_of_the_numpy_one():
+    scalar = lambda x: -x  # noqa: E731
+    f = Op("f", np.negative, lambda g, out, x: (-g,), scalar=scalar)
+    assert f.scalar is scalar
+    g = Op("g", np.negative, lambda g, out, x: (-g,))
+    assert g.scalar(2.0) == -2.0 and g.scalar(2.0).__class__ is float
+    bad = Op("shout", lambda x: "loud", lambda g, out, x: (g,))
+    with pytest.raises(TypeError, match=r"^shout: forward returned 'loud', not a real number$"):
+        bad.scalar(1.0)
+
+
+def test_defvjp_checks_the_vjp_and_keeps_or_takes_the_doc():
+    f = Op("f", np.negative, None)
+    with pytest.raises(TypeError, match=r"^Op 'f': the vjp must be a function$"):
+        f.defvjp(3)
+
+    def vjp(g, out, x):
+        """minus g"""
+        return (-g,)
+
+    assert f.defvjp(vjp) is vjp and f.vjp is vjp and f.doc == "minus g"
+    h = Op("h", np.negative, None, doc="mine")
+    h.defvjp(vjp)
+    assert h.doc == "mine"
+    k = Op("k", np.negative, None)
+    k.defvjp(lambda g, out, x: (-g,))
+    assert k.doc == ""
+
+
+def test_op_decorator_names_the_op_and_passes_its_options():
+    @op
+    def double(x):
+        """2x"""
+        return 2 * x
+
+    assert double.name == "double" and double.doc == "2x" and double.vjp is None
+
+    @op("plus", vjp=_vjp_add, elementwise=True)
+    def plus(a, b):
+        return a + b
+
+    assert plus.name == "plus" and plus.vjp is _vjp_add and plus.elementwise is True
+    assert plus.doc == "a + b; d/da = 1, d/db = 1" and plus.arity == 2  # the vjp's doc
+    y = plus(Tensor(np.ones((2, 3))), Tensor(np.ones(3), requires_grad=True))
+    y.sum().backward()
+    assert y.parents[1].parents[0].grad.tolist() == [2.0, 2.0, 2.0]
+
+
+# ----------------------------------------------------------------------------------------------
+# messages and the anomaly checks
+
+
+def test_not_finite_names_nan_before_inf_and_ignores_integers():
+    nf = engine._not_finite
+    assert nf(None) == "" and nf(1.0) == "" and nf(Value(2.0)) == ""
+    assert nf(math.nan) == "nan" and nf(math.inf) == "inf" and nf(-math.inf) == "inf"
+    assert nf(Value(math.nan)) == "nan" and nf(Tensor([1.0, -math.inf])) == "inf"
+    assert nf(np.array([1.0, 2.0])) == "" and nf(np.array([1, 2])) == ""
+    assert nf(np.array([math.inf, math.nan])) == "nan"
+    assert nf(np.array([1.0, math.inf])) == "inf" and nf(np.array([1j, math.inf])) == "inf"
+    assert nf(np.array([True])) == ""
+
+
+def test_describe_shows_small_arrays_whole_and_large_ones_as_stats():
+    assert describe(1.5) == "1.5" and describe(Value(1.5)) == "1.5"
+    assert describe(Tensor([1.0, 2.0])) == "[1., 2.]"
+    assert describe(np.array([1.23456, 2.0])) == "[1.2346, 2.    ]"
+    six = np.arange(6.0) / 3
+    assert describe(six) == "[0.    , 0.3333, 0.6667, 1.    , 1.3333, 1.6667]"
+    seven = np.arange(7.0) / 3
+    assert describe(seven) == "array(7,) float64 min=0 mean=1 max=2"
+    assert describe(Tensor(seven)) == "array(7,) float64 min=0 mean=1 max=2"
+    assert describe(np.array([1.0, 2.0]) + 0.123456789) == "[1.1235, 2.1235]"
+
+
+def test_describe_of_infinities_gives_no_numpy_warning():
+    x = np.array([math.inf, -math.inf, 1, 2, 3, 4, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert describe(x) == "array(7,) float64 min=-inf mean=nan max=inf"
+
+
+def test_anomaly_in_the_forward_pass_shows_every_input():
+    a, b = Value(0.0), Value(0.0)
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        a / b
+    assert str(err.value).startswith("div produced nan in the forward pass at ")
+    assert str(err.value).endswith("; inputs: 0.0, 0.0")
+    x, y = Tensor([1.0]), Tensor([math.inf])
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        ops.concatenate(x, y)
+    assert str(err.value).endswith("; inputs: [1.], [inf]")
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        Value(-1.0).log()
+    assert str(err.value).endswith("; inputs: -1.0")
+
+
+def test_under_detect_anomaly_nodes_keep_their_graph_and_where_they_were_made():
+    x = Value(2.0)
+    with detect_anomaly():
+        y = x * 3.0
+    assert not y.is_leaf and y.requires_grad is True
+    assert isinstance(y.where, str) and ":" in y.where
+    assert (x * 3.0).where is None
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_no_grad_makes_leaves_that_do_not_require_grad():
+    x = Value(2.0)
+    with no_grad():
+        assert engine.is_grad_enabled() is False
+        y = x * 3.0
+    assert engine.is_grad_enabled() is True
+    assert y.is_leaf and y.requires_grad is False
+    t = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        u = t * 2.0
+    assert u.is_leaf and u.requires_grad is False
+
+
+def test_nested_modes_restore_what_was_on_before():
+    with detect_anomaly():
+        with detect_anomaly():
+            pass
+        assert engine.ANOMALY is True
+        with pytest.raises(AnomalyError):
+            Value(-1.0).log()
+    assert engine.ANOMALY is False
+    with no_grad():
+        with no_grad():
+            pass
+        assert engine.GRAD is False
+        assert (Value(1.0) * 2.0).is_leaf
+    assert engine.GRAD is True
+
+
+def test_scopes_tag_nodes_and_nest():
+    x = Value(1.0)
+    assert engine.SLOW is False
+    with scope("model") as s:
+        assert s.name == "model" and engine.SLOW is True
+        a = x * 2.0
+        with scope("model.dense"):
+            b = a + 1.0
+        c = b * b
+    d = c + 1.0
+    assert engine.SLOW is False
+    assert (a.scope, b.scope, c.scope, d.scope) == ("model", "model.dense", "model", None)
+    assert engine.SCOPE is None
+
+
+def test_slow_is_set_by_each_mode_and_only_while_it_is_on():
+    assert engine.SLOW is False
+    with no_grad():
+        assert engine.SLOW is True
+    with detect_anomaly():
+        assert engine.SLOW is True
+    assert engine.SLOW is False
+
+
+# ----------------------------------------------------------------------------------------------
+# hooks
+
+
+def test_hook_count_goes_up_and_down_with_register_and_remove():
+    before = engine.HOOKS
+    x = Value(1.0)
+    h1 = x.register_hook(lambda g: None)
+    h2 = x.register_hook(lambda g: None)
+    assert engine.HOOKS == before + 2
+    h1.remove()
+    assert engine.HOOKS == before + 1
+    h1.remove()  # a second remove does nothing
+    assert engine.HOOKS == before + 1
+    h2.remove()
+    assert engine.HOOKS == before and x._hooks == []
+
+
+def test_register_hook_refuses_what_is_not_a_function():
+    with pytest.raises(TypeError, match=r"^register_hook: expected a function, got float$"):
+        Value(1.0).register_hook(1.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# the scalar fast path and its IEEE redo
+
+
+def test_custom_op_on_values_goes_through_the_general_vjp():
+    cube = Op("cube", lambda x: x**3, lambda g, out, x: (3 * g * x * x,))
+    x = Value(2.0)
+    y = cube(x) * x  # d/dx x**4 = 4 x**3
+    y.backward()
+    assert x.grad == 32.0
+    both = Op("both", lambda a, b: a * b, lambda g, out, a, b: (g * b, g * a))
+    a, b = Value(3.0), Value(4.0)
+    both(a, b).backward()
+    assert (a.grad, b.grad) == (4.0, 3.0)
+    c = Value(5.0)
+    both(c, 2.0).backward()  # a constant on one side gets no gradient
+    assert c.grad == 2.0
+    d = Value(5.0)
+    both(2.0, d).backward()
+    assert d.grad == 2.0
+
+
+def test_a_division_by_zero_in_a_float_form_is_redone_in_ieee_arithmetic():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Value(0.0)
+        (x**0.5).backward()
+        assert x.grad == math.inf
+        x = Value(0.0)
+        x.log().backward()
+        assert x.grad == math.inf
+        x = Value(0.0)
+        (1.0 / x).backward()
+        assert x.grad == -math.inf
+        z = Value(0.0)
+        (gz,) = engine.gradients(z**0.5, [z])
+        assert gz == math.inf
