@@ -12,7 +12,19 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import Op, Tensor, Value, detect_anomaly, engine, no_grad, op, ops
+from autograd import (
+    Op,
+    Tensor,
+    Value,
+    conv2d,
+    detect_anomaly,
+    engine,
+    gradcheck,
+    max_pool2d,
+    no_grad,
+    op,
+    ops,
+)
 from autograd.engine import AnomalyError, describe, scope
 
 # ----------------------------------------------------------------------------------------------
@@ -317,3 +329,157 @@ def test_a_division_by_zero_in_a_float_form_is_redone_in_ieee_arithmetic():
         z = Value(0.0)
         (gz,) = engine.gradients(z**0.5, [z])
         assert gz == math.inf
+
+
+# ----------------------------------------------------------------------------------------------
+# convolution and pooling: non-square windows, strides and pads, and the create_graph path
+
+
+def _tensors(shapes, seed):
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
+
+
+def _second_order_agrees(f, *shapes, seed=0):
+    """f's gradients made with create_graph equal the plain ones, and differentiate right."""
+    xs = _tensors(shapes, seed)
+    plain = engine.gradients(f(*xs), xs)
+    made = engine.gradients(f(*xs), xs, create_graph=True)
+    for p, g in zip(plain, made):
+        assert isinstance(g, Tensor) and g.shape == p.shape
+        np.testing.assert_allclose(g.data, p, rtol=1e-12, atol=1e-12)
+    vs = [np.random.default_rng(seed + 1).normal(size=s) for s in shapes]
+
+    def h(*xs):
+        gs = engine.gradients(f(*xs), xs, create_graph=True)
+        total = (gs[0] * Tensor(vs[0])).sum()
+        for g, v in zip(gs[1:], vs[1:]):
+            total = total + (g * Tensor(v)).sum()
+        return total
+
+    assert gradcheck(h, *_tensors(shapes, seed))
+
+
+def _conv_reference(x, w, stride, pads):
+    (pt, pb), (pl, pr) = pads
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    kh, kw, _, f = w.shape
+    oh = (xp.shape[1] - kh) // stride[0] + 1
+    ow = (xp.shape[2] - kw) // stride[1] + 1
+    out = np.zeros((x.shape[0], oh, ow, f))
+    for i in range(oh):
+        for j in range(ow):
+            win = xp[:, i * stride[0] : i * stride[0] + kh, j * stride[1] : j * stride[1] + kw, :]
+            out[:, i, j, :] = np.tensordot(win, w, axes=([1, 2, 3], [0, 1, 2]))
+    return out
+
+
+def test_conv2d_with_a_non_square_kernel_strides_and_uneven_padding():
+    x, w = _tensors([(2, 5, 7, 2), (2, 3, 2, 3)], seed=1)
+    # 'same' with an even kernel height pads one more row at the bottom (as Keras)
+    y = conv2d(x, w, stride=(2, 1), padding="same")
+    assert y.shape == (2, 3, 7, 3)
+    np.testing.assert_allclose(y.data, _conv_reference(x.data, w.data, (2, 1), ((0, 1), (1, 1))))
+    z = conv2d(x, w, stride=(1, 3), padding=(2, 0))
+    np.testing.assert_allclose(z.data, _conv_reference(x.data, w.data, (1, 3), ((2, 2), (0, 0))))
+    assert gradcheck(lambda x, w: conv2d(x, w, stride=(1, 3), padding=(2, 0)), x, w)
+    assert gradcheck(lambda x, w: conv2d(x, w, stride=(2, 1), padding="same"), x, w)
+
+
+def test_conv2d_gradients_for_a_data_input_and_for_a_kernel_that_is_constant():
+    x, w = _tensors([(1, 4, 4, 2), (3, 2, 2, 2)], seed=2)
+    data = Tensor(x.data)  # no grad: conv2d's vjp skips dx
+    y = conv2d(data, w, stride=(1, 2), padding=1)
+    (gw,) = engine.gradients((y * y).sum(), [w])
+    (gw_ref,) = engine.gradients((conv2d(x, w, stride=(1, 2), padding=1) ** 2).sum(), [w])
+    np.testing.assert_allclose(gw, gw_ref)
+    y = conv2d(x, Tensor(w.data), stride=(2, 1))
+    y.sum().backward()
+    assert x.grad.shape == x.shape and w.grad is None
+    assert gradcheck(lambda x: conv2d(x, Tensor(w.data), stride=(2, 1)), x)
+
+
+def test_conv2d_second_order_through_the_node_path():
+    f = lambda x, w: (conv2d(x, w, stride=(2, 1), padding="same") ** 2).sum()  # noqa: E731
+    _second_order_agrees(f, (1, 4, 5, 2), (2, 3, 2, 2))
+    g = lambda x, w: (conv2d(x, w, stride=(1, 2), padding=(1, 0)) ** 2).sum()  # noqa: E731
+    _second_order_agrees(g, (2, 5, 5, 1), (3, 2, 1, 2), seed=3)
+
+
+def _pool_reference(x, size, stride):
+    oh = (x.shape[1] - size[0]) // stride[0] + 1
+    ow = (x.shape[2] - size[1]) // stride[1] + 1
+    out = np.zeros((x.shape[0], oh, ow, x.shape[3]))
+    for i in range(oh):
+        for j in range(ow):
+            win = x[
+                :, i * stride[0] : i * stride[0] + size[0], j * stride[1] : j * stride[1] + size[1]
+            ]
+            out[:, i, j, :] = win.max(axis=(1, 2))
+    return out
+
+
+def test_max_pool2d_with_non_square_windows_and_strides():
+    (x,) = _tensors([(2, 5, 7, 3)], seed=4)
+    y = max_pool2d(x, size=(3, 2), stride=(1, 2))
+    np.testing.assert_allclose(y.data, _pool_reference(x.data, (3, 2), (1, 2)))
+    z = max_pool2d(x, size=(2, 3))
+    np.testing.assert_allclose(z.data, _pool_reference(x.data, (2, 3), (2, 3)))
+    assert gradcheck(lambda x: max_pool2d(x, size=(3, 2), stride=(1, 2)), x)
+    assert gradcheck(lambda x: max_pool2d(x, size=(2, 3)), x)
+    f = lambda x: (max_pool2d(x, size=(3, 2), stride=(2, 1)) ** 2).sum()  # noqa: E731
+    _second_order_agrees(f, (1, 6, 5, 2), seed=5)
+
+
+def test_max_pool2d_gradient_keeps_float32():
+    x = Tensor(np.random.default_rng(6).normal(size=(1, 4, 4, 1)).astype(np.float32), True)
+    max_pool2d(x).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.sum() == 4.0
+
+
+@pytest.mark.parametrize("kernel", [(1, 2), (2, 1), (2, 2)])
+def test_conv2d_same_padding_on_one_side_only(kernel):
+    # an even kernel side pads one zero after (bottom or right) and none before
+    x, w = _tensors([(1, 3, 4, 1), (*kernel, 1, 2)], seed=7)
+    y = conv2d(x, w, padding="same")
+    pads = tuple((0, k - 1) for k in kernel)
+    np.testing.assert_allclose(y.data, _conv_reference(x.data, w.data, (1, 1), pads))
+    assert gradcheck(lambda x, w: conv2d(x, w, padding="same"), x, w)
+
+
+# ----------------------------------------------------------------------------------------------
+# the Tensor fast path: leaves own their gradients, unreached nodes get zeros
+
+
+def test_leaves_get_gradients_of_their_own_never_views_of_another():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()  # add hands the same g to both
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad[0] = 5.0
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x.reshape((4,))
+    (y * 3.0).backward(grad=np.arange(4.0))
+    assert not np.shares_memory(x.grad, y.grad) and x.grad.flags.writeable
+    assert x.grad.tolist() == [[0.0, 3.0], [6.0, 9.0]]
+    s = Tensor(np.ones(3), requires_grad=True)
+    s.sum().backward()  # the gradient of a sum is a read-only broadcast of g
+    assert s.grad.flags.writeable and s.grad.tolist() == [1.0, 1.0, 1.0]
+    s.grad += 1.0
+    assert s.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_node_no_gradient_reaches_gets_zeros_on_the_fast_path():
+    first = Op("first", lambda a, b: a + 0 * b, lambda g, out, a, b: (g, None))
+    x = Tensor(np.ones(2), requires_grad=True)
+    w = Tensor(np.ones(2), requires_grad=True)
+    hidden = w * 2.0  # an intermediate that no gradient reaches
+    first(x * 1.0, hidden).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    assert hidden.grad.__class__ is np.ndarray and hidden.grad.tolist() == [0.0, 0.0]
+    assert w.grad.__class__ is np.ndarray and w.grad.tolist() == [0.0, 0.0]
+    v = Value(1.0)
+    hv = v * 2.0
+    Op("first", lambda a, b: a, lambda g, out, a, b: (g, None))(Value(1.0) * 1.0, hv).backward()
+    assert hv.grad == 0.0 and v.grad == 0.0
