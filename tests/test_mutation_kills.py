@@ -483,3 +483,191 @@ def test_a_node_no_gradient_reaches_gets_zeros_on_the_fast_path():
     hv = v * 2.0
     Op("first", lambda a, b: a, lambda g, out, a, b: (g, None))(Value(1.0) * 1.0, hv).backward()
     assert hv.grad == 0.0 and v.grad == 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# the helpers of the rule table, against numpy
+
+
+def test_scalar_forwards_at_their_edges():
+    assert ops._sigmoid(0.0) == 0.5 and ops._sigmoid(2.0) == 1 / (1 + math.exp(-2.0))
+    assert ops._sigmoid(-2.0) == pytest.approx(1 / (1 + math.exp(2.0)), rel=1e-15)
+    assert ops._sigmoid(-1000.0) == 0.0 and ops._sigmoid(1000.0) == 1.0
+    assert ops._sigmoid(-800.0) > 0.0 or ops._sigmoid(-800.0) == 0.0
+    assert ops._relu(2.5) == 2.5 and ops._relu(-1.0) == 0.0 and ops._relu(0.0) == 0.0
+    assert ops._relu(-0.0).__class__ is float and math.isnan(ops._relu(math.nan))
+    assert ops._pow(2.0, 3.0) == 8.0 and ops._pow(0.0, -1.0) == math.inf
+    assert ops._pow(10.0, 400.0) == math.inf
+    assert math.isnan(ops._pow(-8.0, 1.0 / 3.0))
+    assert ops._pow(-2.0, 2.0) == 4.0 and ops._pow(-2.0, 3.0) == -8.0
+    assert ops._exp(0.0) == 1.0 and ops._exp(-1000.0) == 0.0
+
+
+def test_numpy_forwards_keep_the_dtype_and_never_overflow():
+    x = np.array([-1000.0, -2.0, 0.0, 2.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = ops._np_sigmoid(x)
+        s32 = ops._np_sigmoid(x.astype(np.float32))
+    np.testing.assert_allclose(s, [0.0, 1 / (1 + math.exp(2)), 0.5, 1 / (1 + math.exp(-2)), 1.0])
+    assert s32.dtype == np.float32 and s.dtype == np.float64
+    assert ops._np_relu(np.array([-1.0, 0.0, 3.0])).tolist() == [0.0, 0.0, 3.0]
+    z = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 0.0]])
+    for axis in (0, 1, -1):
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        want = e / e.sum(axis=axis, keepdims=True)
+        np.testing.assert_allclose(ops._softmax(z, axis), want)
+        shifted = z - z.max(axis=axis, keepdims=True)
+        log_want = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        np.testing.assert_allclose(ops._log_softmax(z, axis), log_want)
+    np.testing.assert_allclose(ops._softmax(z), ops._softmax(z, -1))
+    np.testing.assert_allclose(ops._log_softmax(z), ops._log_softmax(z, -1))
+
+
+def test_mean_forward_over_axes_and_of_empty_arrays():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for axis in (None, 0, 1, -1, (0, 2)):
+        for keepdims in (False, True):
+            got = ops._mean(x, axis=axis, keepdims=keepdims)
+            np.testing.assert_allclose(got, np.mean(x, axis=axis, keepdims=keepdims))
+            assert np.shape(got) == np.shape(np.mean(x, axis=axis, keepdims=keepdims))
+    assert ops._mean(x) == 11.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(ops._mean(np.zeros((0,))))
+        assert ops._mean(np.zeros((0, 3)), axis=1).shape == (0,)
+        assert np.isnan(ops._mean(np.zeros((0, 3)), axis=0)).all()
+    assert ops._size_ratio((2, 3, 4), (2, 4)) == 3 and ops._size_ratio((2, 3), ()) == 6
+    assert ops._size_ratio((0, 3), (0,)) == 0 and ops._size_ratio((0,), ()) == 0
+
+
+@pytest.mark.parametrize(
+    "shape, target",
+    [
+        ((3,), (2, 3)),
+        ((1,), (4,)),
+        ((2, 1), (2, 5)),
+        ((1, 3), (4, 2, 3)),
+        ((), (2, 2)),
+        ((2,), (2,)),
+    ],
+)
+def test_broadcast_view_is_numpys_broadcast_read_only(shape, target):
+    x = np.arange(1.0, 1.0 + math.prod(shape)).reshape(shape)
+    view = ops.broadcast_view(x, target)
+    want = np.broadcast_to(x, target)
+    assert view.shape == target and view.dtype == x.dtype and view.strides == want.strides
+    np.testing.assert_array_equal(view, want)
+    assert view.flags.writeable is False and np.shares_memory(view, x)
+    again = ops.broadcast_view(x, target)  # the cached strides
+    assert again.strides == want.strides
+
+
+def test_broadcast_view_of_a_non_contiguous_array_and_bad_shapes():
+    x = np.arange(12.0).reshape(3, 4)[:, ::2]
+    view = ops.broadcast_view(x, (2, 3, 2))
+    np.testing.assert_array_equal(view, np.broadcast_to(x, (2, 3, 2)))
+    with pytest.raises(ValueError, match=r"^cannot broadcast \(3,\) to \(2,\)$"):
+        ops.broadcast_view(np.ones(3), (2,))
+    with pytest.raises(ValueError, match=r"^cannot broadcast \(2, 3\) to \(3,\)$"):
+        ops.broadcast_view(np.ones((2, 3)), (3,))
+    with pytest.raises(ValueError, match=r"^cannot broadcast \(2, 3\) to \(2, 2\)$"):
+        ops.broadcast_view(np.ones((2, 3)), (2, 2))
+
+
+@pytest.mark.parametrize(
+    "gshape, shape",
+    [
+        ((2, 3), (3,)),
+        ((2, 3), (2, 3)),
+        ((4, 2, 3), (1, 3)),
+        ((4, 2, 3), (2, 1)),
+        ((2, 5), (2, 1)),
+        ((2, 5), (1, 5)),
+        ((3, 1, 4), (1, 1, 4)),
+        ((3, 2), ()),
+        ((2, 3), (1, 1)),
+    ],
+)
+def test_sum_to_is_the_inverse_of_broadcasting(gshape, shape):
+    g = np.random.default_rng(8).normal(size=gshape)
+    lead = len(gshape) - len(shape)
+    want = g.sum(axis=tuple(range(lead))) if lead else g
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and want.shape[i] != 1)
+    want = want.sum(axis=axes, keepdims=True) if axes else want
+    for _ in range(2):  # the second time from the cache
+        got = ops.m.sum_to(g, shape)
+        assert got.shape == shape
+        np.testing.assert_allclose(got, want.reshape(shape))
+    node = ops.m.sum_to(Tensor(g), shape)
+    assert isinstance(node, Tensor) and node.shape == shape
+
+
+def test_expand_undoes_a_reduction_with_or_without_keepdims():
+    g = np.arange(6.0).reshape(2, 3)
+    shape = (2, 4, 3)
+    np.testing.assert_array_equal(ops.m.expand(g, shape, 1, False), np.repeat(g[:, None], 4, 1))
+    np.testing.assert_array_equal(
+        ops.m.expand(g[:, None], shape, 1, True), np.repeat(g[:, None], 4, 1)
+    )
+    np.testing.assert_array_equal(ops.m.expand(g, shape, -2, False), np.repeat(g[:, None], 4, 1))
+    s = np.array(5.0)
+    np.testing.assert_array_equal(ops.m.expand(s, shape, None, False), np.full(shape, 5.0))
+    h = np.arange(4.0)
+    np.testing.assert_array_equal(
+        ops.m.expand(h, shape, (0, 2), False), np.broadcast_to(h[None, :, None], shape)
+    )
+    np.testing.assert_array_equal(
+        ops.m.expand(h, shape, (0, -1), False), np.broadcast_to(h[None, :, None], shape)
+    )
+    assert ops._axes(1, 3) == (1,) and ops._axes(-1, 3) == (2,) and ops._axes((0, -2), 3) == (0, 1)
+    assert ops._axes(0, 0) == () and ops._axes(-1, 0) == ()
+    t = ops.m.expand(Tensor(g), shape, 1, False)
+    assert isinstance(t, Tensor) and t.shape == shape
+
+
+def test_the_math_namespace_on_floats_arrays_and_nodes():
+    m = ops.m
+    assert m.log(math.e) == 1.0 and m.log(1.0).__class__ is float
+    assert m.exp(0.0) == 1.0 and m.exp(0.0).__class__ is float and m.exp(-1000.0) == 0.0
+    assert m.log(0.0) == -math.inf  # the IEEE scalar forward, not math.log
+    np.testing.assert_allclose(m.log(np.array([1.0, math.e])), [0.0, 1.0])
+    np.testing.assert_allclose(m.exp(np.array([0.0, 1.0])), [1.0, math.e])
+    v = Value(1.0)
+    assert isinstance(m.log(v), Value) and m.log(v).op == "log"
+    assert isinstance(m.exp(v), Value) and m.exp(v).op == "exp"
+    assert (m.sign(2.0), m.sign(-3.0), m.sign(0.0)) == (1.0, -1.0, 0.0)
+    assert m.sign(2.0).__class__ is float and m.sign(math.nan) == 0.0
+    assert m.sign(Value(-2.0)) == -1.0
+    sign = m.sign(np.array([2.0, -3.0, 0.0, math.nan]))
+    assert sign.tolist() == [1.0, -1.0, 0.0, 0.0] and sign.dtype == np.float64
+    assert m.sign(np.array([1.0], dtype=np.float32)).dtype == np.float32
+    assert (m.step(2.0), m.step(0.0), m.step(-1.0)) == (1.0, 0.0, 0.0)
+    assert m.step(math.nan) == 1.0 and m.step(Value(3.0)) == 1.0
+    assert m.step(np.array([2.0, 0.0, -1.0, math.nan])).tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert m.step(Tensor([2.0, -1.0])).tolist() == [1.0, 0.0]
+    x = np.arange(6.0).reshape(2, 3)
+    assert m.mT(x).shape == (3, 2) and (m.mT(x) == x.T).all()
+    assert m.mT(np.zeros((4, 2, 3))).shape == (4, 3, 2)
+    b = m.broadcast_to(np.ones(3), (2, 3))
+    assert b.shape == (2, 3) and not b.flags.writeable
+    bt = m.broadcast_to(Tensor(np.ones(3), requires_grad=True), (2, 3))
+    assert isinstance(bt, Tensor) and bt.shape == (2, 3) and bt.op == "broadcast_to"
+
+
+def test_scatter_adds_at_basic_and_repeated_indexes():
+    g = np.array([1.0, 2.0, 3.0])
+    assert ops._scatter(g, (5,), slice(1, 4)).tolist() == [0.0, 1.0, 2.0, 3.0, 0.0]
+    assert ops._scatter(g, (3,), np.array([0, 0, 2])).tolist() == [3.0, 0.0, 3.0]
+    assert ops._scatter(g, (3,), [1, 1, 1]).tolist() == [0.0, 6.0, 0.0]
+    assert ops._scatter(np.float32(2.0) * np.ones(2, np.float32), (2, 2), 0).dtype == np.float32
+    two = ops._scatter(np.ones((2, 2)), (3, 2, 2), (1, Ellipsis))
+    assert two.sum() == 4.0 and two[1].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    none = ops._scatter(np.ones((1, 2)), (2,), (None, slice(None)))
+    assert none.tolist() == [1.0, 1.0]
+    assert ops._basic_index(3) and ops._basic_index(slice(None)) and ops._basic_index(None)
+    assert ops._basic_index((1, slice(0, 2), None, Ellipsis))
+    assert not ops._basic_index([0, 0]) and not ops._basic_index((0, np.array([1])))
+    assert not ops._basic_index(np.array([True, False]))
+    t = ops.m.scatter(Tensor(g, requires_grad=True), (3,), [1, 1, 1])
+    assert isinstance(t, Tensor) and t.data.tolist() == [0.0, 6.0, 0.0]
