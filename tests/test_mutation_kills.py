@@ -7,6 +7,7 @@ with `./dev.sh mutate`.
 
 import math
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -671,3 +672,119 @@ def test_scatter_adds_at_basic_and_repeated_indexes():
     assert not ops._basic_index(np.array([True, False]))
     t = ops.m.scatter(Tensor(g, requires_grad=True), (3,), [1, 1, 1])
     assert isinstance(t, Tensor) and t.data.tolist() == [0.0, 6.0, 0.0]
+
+
+# ----------------------------------------------------------------------------------------------
+# calling ops directly, grad(), the heap pad
+
+
+def test_an_op_called_without_any_node_says_what_it_got():
+    neg = ops.RULES["neg"]
+    with pytest.raises(
+        TypeError,
+        match=r"^neg: needs at least one Value or Tensor among its inputs, got float, ndarray$",
+    ):
+        neg(1.0, np.ones(2))
+    with pytest.raises(
+        TypeError, match=r"^neg: needs at least one Value or Tensor among its inputs, got nothing$"
+    ):
+        neg()
+    with pytest.raises(TypeError, match=r"^custom op 'f' has no vjp yet: add one with @f.defvjp$"):
+        Op("f", np.negative, None)(Value(1.0))
+
+
+def test_rules_called_directly_use_their_own_defaults_in_forward_and_vjp():
+    x = Tensor(np.array([[0.0, 5.0, 1.0], [7.0, 2.0, 7.0]]), requires_grad=True)
+    ops.max_(x, axis=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]
+    x.grad = None
+    ops.min_(x, axis=1).sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    x.grad = None
+    ops.max_(x).backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]
+    x.grad = None
+    ops.min_(x).backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    a = Tensor(np.ones((1, 2)), requires_grad=True)
+    b = Tensor(np.ones((2, 2)), requires_grad=True)
+    c = ops.concatenate(a, b)  # axis 0 by default
+    assert c.shape == (3, 2)
+    c.backward(grad=np.arange(6.0).reshape(3, 2))
+    assert a.grad.tolist() == [[0.0, 1.0]] and b.grad.tolist() == [[2.0, 3.0], [4.0, 5.0]]
+    s = ops.stack(Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2), requires_grad=True))
+    assert s.shape == (2, 2)
+    s.backward(grad=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert [p.grad.tolist() for p in s.parents] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_concatenate_and_stack_of_intermediates_on_the_fast_path():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = Tensor(np.ones(3), requires_grad=True)
+    ops.concatenate(x * 2.0, y * 3.0).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and y.grad.tolist() == [3.0, 3.0, 3.0]
+    z = Tensor(np.ones(2), requires_grad=True)
+    ops.stack(z * 2.0, z * 5.0, axis=1).sum().backward()
+    assert z.grad.tolist() == [7.0, 7.0]
+
+
+def test_grad_of_numbers_arrays_and_constant_tensors():
+    from autograd import grad
+
+    square_sum = lambda t: (t * t).sum()  # noqa: E731
+    g = grad(square_sum)(np.array([1, 2]))  # integers become float64
+    assert g.dtype == np.float64 and g.tolist() == [2.0, 4.0]
+    g32 = grad(square_sum)(np.array([1.0, 2.0], dtype=np.float32))
+    assert g32.dtype == np.float64
+    const = Tensor([1.0, 3.0])  # requires no grad: grad differentiates a copy of it
+    gt = grad(square_sum)(const)
+    assert isinstance(gt, Tensor) and gt.data.tolist() == [2.0, 6.0]
+    assert const.grad is None and const.requires_grad is False
+    assert grad(lambda x, k: x * k)(2.0, k=3.0) == 3.0
+    assert grad(lambda x, k=1.0: x * k)(2.0, k=5.0) == 5.0
+
+
+def test_grad_of_a_function_that_does_not_depend_on_its_argument():
+    from autograd import grad
+
+    raw = grad(lambda x: Value(2.0) * 3.0)(1.0)
+    assert raw == 0.0 and raw.__class__ is float
+    inner = grad(lambda x, y: y)(1.0, Value(3.0))  # an inner grad of a mixed partial
+    assert isinstance(inner, Value) and inner.data == 0.0
+
+
+def test_grad_refuses_what_is_not_a_scalar_node_and_is_named_after_f():
+    from autograd import grad
+
+    with pytest.raises(
+        TypeError, match=r"^grad: the function must return a Value or Tensor, got float$"
+    ):
+        grad(lambda x: 3.0)(1.0)
+    with pytest.raises(
+        engine.BackwardError, match=r"^grad: the function must return a scalar, got shape \(2,\)$"
+    ):
+        grad(lambda t: t * 2.0)(np.ones(2))
+
+    def energy(x):
+        return x * x
+
+    assert grad(energy).__name__ == "grad_energy"
+    import functools
+
+    assert grad(functools.partial(energy)).__name__ == "grad_f"
+
+
+def test_keep_heap_pad_says_when_it_could_not_set_the_pad(monkeypatch):
+    import ctypes
+
+    assert engine.keep_heap_pad(0) is False
+    if sys.platform == "linux":
+        assert engine.keep_heap_pad() is True
+
+    def no_libc(name):
+        raise OSError(f"{name}: not found")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert engine.keep_heap_pad() is False
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert engine.keep_heap_pad() is False
