@@ -185,9 +185,50 @@ class m:
 
     @staticmethod
     def step(x):
-        """A constant: 0 where x <= 0 else 1, so 1 at NaN as torch's relu (not differentiated)."""
+        """A constant: 0 where x <= 0 else 1, so 1 at NaN as torch's relu (not differentiated).
+
+        An array for an array, 0-d included (numpy gives a numpy bool there)."""
         x = _raw(x)
-        return (0.0 if x <= 0 else 1.0) if x.__class__ is float else ~(x <= 0)
+        if x.__class__ is float:
+            return 0.0 if x <= 0 else 1.0
+        s = ~(x <= 0)
+        return s if s.__class__ is np.ndarray else np.asarray(s)
+
+    @staticmethod
+    def pow(a, b):
+        """a ** b, with IEEE results for floats (Python gives a complex or raises)."""
+        return _pow(a, b) if a.__class__ is float else a**b
+
+    @staticmethod
+    def less_one(b):
+        """b - 1, but b itself (0) where b == 0: then b * a**(b-1) is 0 at a = 0 too (torch)."""
+        r = _raw(b)
+        if r.__class__ is float or r.__class__ is int:
+            return b - 1.0 if r != 0 else b
+        keep = r != 0
+        return b - (keep if keep.__class__ is np.ndarray else np.asarray(keep))
+
+    @staticmethod
+    def log_base(a, b):
+        """log(a) for d(a**b)/db, but 0 where a == 0 and b >= 0, where a**b is 0 or 1 (torch)."""
+        ra, rb = _raw(a), _raw(b)
+        if ra.__class__ is float or ra.__class__ is int:
+            if ra != 0:
+                return m.log(a)
+            if rb.__class__ is float:  # a Value graph: a plain number
+                return 0.0 if rb >= 0 else -math.inf
+            return np.where(rb >= 0, 0.0, -np.inf).astype(_float_of(rb.dtype))
+        mask = (ra == 0) & (rb >= 0)
+        if mask.__class__ is bool or mask.__class__ is np.bool_:
+            if not mask:
+                return m.log(a)
+            if ra.__class__ is float:
+                return 0.0
+        elif not mask.any():
+            return m.log(a)
+        if isinstance(a, Node):  # log(1) = 0 where masked, and the graph stays a graph
+            return m.log(a + np.asarray(mask, dtype=ra.dtype))
+        return np.log(np.where(mask, 1, a))
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -284,14 +325,25 @@ def _div(a, b):
 def _pow(a, b):
     try:
         r = a**b
-    except ZeroDivisionError:
-        return math.inf
-    except OverflowError:
-        return math.inf
+    except (ZeroDivisionError, OverflowError):  # IEEE: (-0.) ** -1. is -inf, (-10.) ** 401. too
+        with np.errstate(all="ignore"):
+            return float(np.power(float(a), float(b)))
     return r if r.__class__ is float else math.nan  # a negative base to a fractional power
 
 
+def _float_of(dtype):
+    """The float dtype numpy's float ufuncs (np.exp) give for `dtype`: int8 and bool -> float16,
+    int16 -> float32, int32/int64 -> float64; float dtypes stay."""
+    return dtype if dtype.kind in "fc" else np.result_type(dtype, np.float16)
+
+
+def _floats(x):
+    """x itself when it holds floats, else x as the float dtype numpy's np.exp would give."""
+    return x if x.dtype.kind in "fc" else x.astype(_float_of(x.dtype))
+
+
 def _np_sigmoid(x):
+    x = _floats(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -301,11 +353,17 @@ def _np_relu(x):
 
 
 def _softmax(x, axis=-1):
+    x = _floats(x)
+    if not x.size:  # an empty axis (or none left): an empty result, as torch gives
+        return x.copy()
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(x, axis=-1):
+    x = _floats(x)
+    if not x.size:
+        return x.copy()
     s = x - x.max(axis=axis, keepdims=True)
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 
@@ -387,22 +445,29 @@ def div(g, out, a, b):
 div.floats = "g / b", "-g * out / b"
 
 
+# At a = 0 torch takes d/da = 0 where b == 0 (0 ** -1 would give 0 * inf) and d/db = 0 where
+# b >= 0 (a**b is 0 or 1 there; log(0) would give 0 * -inf): m.less_one and m.log_base.
+
+
 @rule("pow", np.power, _pow, arity=2, elementwise=True, grads=("g * b * a**(b - 1)", None))
 def pow_(g, out, a, b):
-    """a ** b (b a constant); d/da = b * a**(b-1)"""
-    return g * b * a ** (b - 1), None
+    """a ** b (b a constant); d/da = b * a**(b-1) (0 where b = 0)"""
+    return g * b * m.pow(a, m.less_one(b)), None
 
 
-pow_.floats = "g * b * a ** (b - 1)", None
+pow_.floats = (
+    "(g * b * (a ** (b - 1) if a > 0 else _pow(a, b - 1)) if b != 0 else 0.0 * g)",
+    None,
+)
 
 
 @rule("pow", np.power, _pow, arity=2, elementwise=True, grads=(None, "g * out * log(a)"))
 def rpow(g, out, a, b):
-    """a ** b (a a constant); d/db = a**b * log(a)"""
-    return None, g * out * m.log(a)
+    """a ** b (a a constant); d/db = a**b * log(a) (0 where a = 0 and b >= 0)"""
+    return None, g * out * m.log_base(a, b)
 
 
-rpow.floats = None, "g * out * _log(a)"
+rpow.floats = None, "0.0 * g if a == 0 and b >= 0 else g * out * _log(a)"
 
 
 @rule(
@@ -414,11 +479,11 @@ rpow.floats = None, "g * out * _log(a)"
     grads=("g * b * a**(b - 1)", "g * out * log(a)"),
 )
 def pow_var(g, out, a, b):
-    """a ** b (both variables); d/da = b * a**(b-1), d/db = a**b * log(a)"""
-    return g * b * a ** (b - 1), g * out * m.log(a)
+    """a ** b (both variables); d/da = b * a**(b-1), d/db = a**b * log(a) (torch's zeros at 0)"""
+    return g * b * m.pow(a, m.less_one(b)), g * out * m.log_base(a, b)
 
 
-pow_var.floats = "g * b * a ** (b - 1)", "g * out * _log(a)"
+pow_var.floats = pow_.floats[0], rpow.floats[1]
 
 
 @rule(

@@ -35,8 +35,10 @@ def _ragged_detail(data, depth=0):
     return None
 
 
-def to_array(data, dtype=None, what="Tensor"):
-    """`data` as an ndarray: floats keep their dtype, anything else becomes float32."""
+def to_array(data, dtype=None, what="Tensor", copy=False):
+    """`data` as an ndarray: floats and booleans keep their dtype, other numbers become float32.
+
+    With `copy`, the result never shares memory with `data` (what Tensor() does)."""
     if isinstance(data, Node):
         if not isinstance(data, Tensor):
             raise TypeError(
@@ -58,14 +60,30 @@ def to_array(data, dtype=None, what="Tensor"):
             "convert it to numbers first"
         )
     if dtype is not None:
-        return arr.astype(dtype, copy=False)
-    if arr.dtype.kind == "f" and isinstance(data, np.ndarray | np.generic):
-        return arr
-    return arr.astype(np.float32)
+        out = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind == "b" or (
+        arr.dtype.kind == "f" and isinstance(data, np.ndarray | np.generic)
+    ):
+        out = arr  # booleans stay masks; float arrays keep their precision
+    else:
+        out = arr.astype(np.float32)
+    if copy and (out is data or out.base is not None or not out.flags.owndata):
+        out = out.copy()
+    return out
 
 
-def _operand(op, x):
-    """A non-Tensor operand as a constant: Python numbers stay, arrays/lists become ndarrays."""
+def _weak_dtype(like, arr):
+    """The dtype numpy gives `like` with a Python number of arr's kind: a list constant next to a
+    float64 Tensor stays float64, next to float32 it is float32, 0.5 next to ints gives float64."""
+    sample = {"b": False, "i": 0, "u": 0}.get(arr.dtype.kind, 0.0)
+    return np.result_type(like, sample)
+
+
+def _operand(op, x, like=None):
+    """A non-Tensor operand as a constant: Python numbers stay, arrays/lists become ndarrays.
+
+    A list takes the dtype numpy would give a Python number of its kind next to an array of
+    dtype `like` (the Tensor operand's): `Tensor(float64) + [0.1]` stays float64."""
     if x.__class__ is float or x.__class__ is int:
         return x
     if isinstance(x, Node):
@@ -77,10 +95,24 @@ def _operand(op, x):
         if x.dtype.kind not in "biuf":
             raise TypeError(f"{op.name}: unsupported array of dtype {x.dtype}")
         return x
-    if isinstance(x, numbers.Real):
+    if isinstance(x, numbers.Real | np.bool_):
         return float(x)
     if isinstance(x, (list, tuple)):
-        return to_array(x, what=op.name)
+        if like is None:
+            return to_array(x, what=op.name)
+        try:
+            raw = np.asarray(x)
+        except ValueError:  # ragged: to_array says where
+            raw = to_array(x, what=op.name)
+        arr = to_array(raw, dtype=raw.dtype, what=op.name)
+        dt = _weak_dtype(like, arr)
+        out = arr.astype(dt, copy=False)
+        if dt.kind in "iub" and out.dtype != arr.dtype and not np.array_equal(out, arr):
+            raise OverflowError(
+                f"{op.name}: the list {x!r} does not fit the Tensor's dtype {dt}; "
+                "make the Tensor wider (dtype=) or the numbers smaller"
+            )
+        return out
     raise TypeError(
         f"{op.name}: unsupported operand {type(x).__name__} {x!r}; "
         "Tensor ops take Tensors, numbers or arrays"
@@ -123,7 +155,10 @@ def _forward(op, datas, attrs, inputs):
 
 
 def _unary(op, a, ctx=None):
-    data = op.forward(a.data, **ctx) if ctx else op.forward(a.data)
+    try:
+        data = op.forward(a.data, **ctx) if ctx else op.forward(a.data)
+    except TypeError as e:  # e.g. numpy refuses -x on booleans
+        raise TypeError(f"{op.name}: {e} (input of dtype {a.data.dtype})") from None
     return _node(op, data, a, None, ctx, a._op is not None or a.requires_grad)
 
 
@@ -132,15 +167,42 @@ def _reduce(op, a, axis, keepdims):
     return _unary(op, a, ctx)
 
 
+def _is_int(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+
+
+def _check_axis(name, ax, ndim, of="axis"):
+    """ax as an int in [0, ndim), or a clear error naming the op, the axis and the ndim.
+
+    A 0-d input takes axis 0 or -1 (nothing to reduce), as numpy and torch accept."""
+    if not _is_int(ax):
+        raise TypeError(
+            f"{name}: {of} must be an int (or a tuple of ints), got {type(ax).__name__} {ax!r}"
+        )
+    n = max(ndim, 1)
+    if not -n <= ax < n:
+        raise ValueError(
+            f"{name}: {of} {ax} is out of range for {ndim}-d input (axes go from {-n} to {n - 1})"
+        )
+    return int(ax) % n
+
+
 def _norm_axis(op, axis, ndim):
+    """None, an int or a tuple of distinct ints, each checked against ndim (see _check_axis)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    for ax in axes:
-        if not isinstance(ax, numbers.Integral) or not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"{op.name}: axis {axis!r} is out of range for {ndim}-d input")
-    axes = tuple(int(ax) % max(ndim, 1) for ax in axes)
-    return axes[0] if isinstance(axis, numbers.Integral) else axes
+    name = getattr(op, "name", op)
+    if _is_int(axis):
+        return _check_axis(name, axis, ndim)
+    if not isinstance(axis, tuple | list):
+        raise TypeError(
+            f"{name}: axis must be None, an int or a tuple of ints, got "
+            f"{type(axis).__name__} {axis!r}"
+        )
+    axes = tuple(_check_axis(name, ax, ndim) for ax in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: axis {tuple(axis)!r} names an axis twice (ndim {ndim})")
+    return axes
 
 
 _BROADCAST = {}  # (shape, shape) -> broadcast shape; graphs repeat the same few pairs
@@ -169,13 +231,13 @@ def _binary(op, a, b):
         ad = a.data
         sa = ad.shape
     else:
-        a = ad = _operand(op, a)
+        a = ad = _operand(op, a, b.data.dtype)
         sa = np.shape(ad)
     if tb:
         bd = b.data
         sb = bd.shape
     else:
-        b = bd = _operand(op, b)
+        b = bd = _operand(op, b, ad.dtype)
         sb = np.shape(bd)
     if sa != sb:
         shape = _broadcast(op, (sa, sb))
@@ -188,15 +250,20 @@ def _binary(op, a, b):
     rg = (ta and (a._op is not None or a.requires_grad)) or (
         tb and (b._op is not None or b.requires_grad)
     )
-    return _node(op, op.forward(ad, bd), a, b, None, rg)
+    try:
+        data = op.forward(ad, bd)
+    except (TypeError, ValueError) as e:  # booleans subtracted, ints to negative int powers...
+        dts = " and ".join(str(np.asarray(d).dtype) for d in (ad, bd))
+        raise type(e)(f"{op.name}: {e} (operands of dtype {dts})") from None
+    return _node(op, data, a, b, None, rg)
 
 
 def _matmul(a, b):
     op = ops.matmul
     if not isinstance(a, Tensor):
-        a = _operand(op, a)
+        a = _operand(op, a, b.data.dtype)
     if not isinstance(b, Tensor):
-        b = _operand(op, b)
+        b = _operand(op, b, a.data.dtype)
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: operands must be at least 1-d, got shapes {sa} and {sb}")
@@ -223,7 +290,7 @@ def _matmul(a, b):
 
 
 def _index(index):
-    """Normalise an index: Tensors and lists of ints become integer arrays."""
+    """Normalise an index: Tensors and lists become arrays (booleans stay masks, as in numpy)."""
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
@@ -243,7 +310,8 @@ def _apply_any(op, args, attrs):
         raise TypeError(f"{op.name}: takes {op.arity} inputs, got {len(args)}")
     if op.elementwise and len(args) == 2 and not attrs:
         return _binary(op, *args)
-    args = tuple(a if isinstance(a, Tensor) else _operand(op, a) for a in args)
+    like = next((a.data.dtype for a in args if isinstance(a, Tensor)), None)
+    args = tuple(a if isinstance(a, Tensor) else _operand(op, a, like) for a in args)
     datas = [a.data if isinstance(a, Tensor) else a for a in args]
     data = _forward(op, datas, attrs, args)
     if not isinstance(data, np.ndarray | np.generic | numbers.Real):
@@ -264,6 +332,11 @@ def _apply_any(op, args, attrs):
 class Tensor(Node):
     """An n-d array in the graph; `data` and `grad` are ndarrays (grad None before backward).
 
+    `Tensor(data)` copies `data` (as torch.tensor does): later writes to the array you passed
+    in do not change the Tensor, and an optimizer's step never writes into your array. Float
+    arrays keep their dtype, booleans stay booleans (masks), other numbers become float32
+    unless `dtype=` says otherwise. `detach()` shares the data (as in torch).
+
     >>> x = Tensor([[1., 2.], [3., 4.]], requires_grad=True, label="x")
     >>> (x @ x).sum().backward()
     >>> x.grad
@@ -274,7 +347,7 @@ class Tensor(Node):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=False, label="", dtype=None):
-        arr = to_array(data, dtype)
+        arr = to_array(data, dtype, copy=True)
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: requires_grad=True needs a floating dtype, got {arr.dtype}; "
@@ -335,9 +408,14 @@ class Tensor(Node):
     def __bool__(self):
         return bool(self.data)
 
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d Tensor (use .item() for its number)")
+        return (self[i] for i in range(len(self.data)))
+
     def detach(self):
         """A new leaf sharing this data, outside the graph."""
-        return Tensor(self.data)
+        return _leaf(self.data)
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other):
@@ -407,8 +485,12 @@ class Tensor(Node):
         return _binary(ops.maximum, self, other)
 
     def clip(self, lo=None, hi=None):
+        """Elementwise min(max(x, lo), hi); bounds are numbers, arrays or constant Tensors that
+        broadcast to x's shape. The gradient goes to x where lo <= x <= hi (bounds get none:
+        for a bound that needs a gradient, use maximum(x, lo) and -maximum(-x, -hi))."""
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
+        lo, hi = _clip_bound(self, lo, "lo"), _clip_bound(self, hi, "hi")
         return _unary(ops.clip, self, {"lo": lo, "hi": hi})
 
     # --- reductions ----------------------------------------------------------------------
@@ -446,16 +528,27 @@ class Tensor(Node):
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
             axes = tuple(axes[0] or ())
-        if axes and sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of {self.ndim} axes")
-        axes = tuple(a % self.ndim for a in axes) if axes else None
-        return _unary(ops.transpose, self, {"axes": axes})
+        if axes:
+            ndim = self.ndim
+            if len(axes) != ndim:
+                raise ValueError(
+                    f"transpose: axes {axes} must name each of the {ndim} axes of a "
+                    f"{ndim}-d Tensor once, got {len(axes)}"
+                )
+            axes = tuple(_check_axis("transpose", a, ndim) for a in axes)
+            if len(set(axes)) != ndim:
+                raise ValueError(
+                    f"transpose: axes {axes} name an axis twice; they must be a permutation of "
+                    f"0..{ndim - 1} for a {ndim}-d Tensor"
+                )
+        return _unary(ops.transpose, self, {"axes": axes or None})
 
     @property
     def T(self):
         return self.transpose()
 
     def swapaxes(self, a, b):
+        a, b = _check_axis("swapaxes", a, self.ndim), _check_axis("swapaxes", b, self.ndim)
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(axes)
@@ -503,7 +596,7 @@ class Tensor(Node):
 
     @staticmethod
     def _lift(x):
-        return x if isinstance(x, Tensor) else Tensor(x, dtype=np.asarray(x).dtype)
+        return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
 
     def _size(self):
         return self.data.size
@@ -512,11 +605,11 @@ class Tensor(Node):
         return np.ones_like(self.data)
 
     def _ones_like_grad(self, g):
-        return Tensor(np.ones_like(g.data)) if isinstance(g, Tensor) else np.ones_like(g)
+        return _leaf(np.ones_like(g.data)) if isinstance(g, Tensor) else np.ones_like(g)
 
     def _zeros(self, as_node):
         z = np.zeros_like(self.data)
-        return Tensor(z) if as_node else z
+        return _leaf(z) if as_node else z
 
     def _zero_grad_value(self):
         return None
@@ -537,7 +630,7 @@ class Tensor(Node):
     def _check_hook_grad(self, g, as_node):
         arr = self._check_seed(g.data if isinstance(g, Tensor) else g)
         if as_node:
-            return g if isinstance(g, Tensor) else Tensor(arr)
+            return g if isinstance(g, Tensor) else _leaf(arr)
         return arr
 
     def _check_grad(self, g, op, i, as_node):
@@ -564,6 +657,47 @@ def _cmp(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _leaf(arr, requires_grad=False):
+    """A leaf Tensor on `arr` itself, no copy (for arrays made here or shared on purpose)."""
+    t = _new(Tensor)
+    t.data = arr
+    t.grad = None
+    t._op = None
+    t.requires_grad = requires_grad
+    return t
+
+
+def _clip_bound(x, bound, name):
+    """A clip bound as a number or an array that broadcasts to x's shape, or a clear error."""
+    if bound is None or bound.__class__ is float or bound.__class__ is int:
+        return bound
+    if isinstance(bound, Tensor):
+        if _takes_part(bound):
+            raise TypeError(
+                f"clip: the bound {name} is a Tensor that requires grad, but clip gives its "
+                "bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
+                "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)".replace("{name}", name)
+            )
+        bound = bound.data
+    elif isinstance(bound, Node):
+        raise TypeError(f"clip: the bound {name} is a {type(bound).__name__}; use a number")
+    elif isinstance(bound, numbers.Real):
+        return float(bound)
+    else:
+        bound = _operand(ops.clip, bound, x.data.dtype)
+    if bound.shape != x.shape:
+        try:
+            ok = np.broadcast_shapes(bound.shape, x.shape) == x.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"clip: the bound {name} of shape {bound.shape} does not broadcast to x's shape "
+                f"{x.shape}"
+            )
+    return bound
+
+
 # ----------------------------------------------------------------------------------------------
 # functions
 
@@ -573,7 +707,10 @@ def concatenate(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate: needs at least one Tensor")
-    return _apply_any(ops.concatenate, tensors, {"axis": axis})
+    ndim = len(_shape(tensors[0]))
+    if ndim == 0:
+        raise ValueError("concatenate: 0-d Tensors have no axis to join along; use stack")
+    return _apply_any(ops.concatenate, tensors, {"axis": _check_axis("concatenate", axis, ndim)})
 
 
 def stack(tensors, axis=0):
@@ -581,7 +718,8 @@ def stack(tensors, axis=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one Tensor")
-    return _apply_any(ops.stack, tensors, {"axis": axis})
+    ndim = len(_shape(tensors[0])) + 1  # the result's
+    return _apply_any(ops.stack, tensors, {"axis": _check_axis("stack", axis, ndim)})
 
 
 def maximum(a, b):

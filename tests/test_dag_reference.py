@@ -32,10 +32,7 @@ REFERENCE = json.loads((FIXTURES / "dag_reference.json").read_text())
 CASES = REFERENCE["cases"]
 
 # Wrong today, being fixed by the `trust` branch (issue 9): run, expected to fail until it lands.
-PENDING_TRUST = {
-    name: "issue 9: relu of a 0-d Tensor gives a numpy bool under create_graph"
-    for name in ("tensor2_016", "tensor2_052", "tensor2_105")
-}
+PENDING_TRUST = {}  # cases waiting for issue 9 fixes (xfail until then)
 
 
 class SG:

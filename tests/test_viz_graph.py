@@ -10,7 +10,7 @@ import pytest
 
 import viz
 from autograd import Node, Op, Tensor, Value, scope
-from viz.fmt import format_grad, format_number
+from viz.fmt import format_number
 
 NODE = re.compile(r"^\t(\w+) \[(.*)\]$", re.M)
 EDGE = re.compile(r"^\t(\w+) -> (\w+)", re.M)
@@ -187,15 +187,53 @@ def test_tensors_small_values_large_stats():
     loss.backward()
     b = boxes(viz.draw_graph(loss))
     (xbox,) = [t for t in b.values() if "<B>x</B>" in t]
-    assert "data [[1.0, 2.0], [3.0, 4.0]]" in xbox
-    assert f"grad {format_grad(x.grad)}" in xbox and "grad [[1.0, 2.0], [3.0, 4.0]]" in xbox
+    assert f">(2, 2) {x.dtype}<" in xbox  # shape and dtype, always
+    # a small array: a grid of its numbers, data on the left, grad (x here) on the right
+    rows = re.findall(r"<TR>((?:<TD[^>]*>[^<]*</TD>)+)</TR>", xbox)
+    cells = [re.findall(r"<TD[^>]*>([^<]*)</TD>", r) for r in rows]
+    assert cells == [["1.0", "2.0", "", "1.0", "2.0"], ["3.0", "4.0", "", "3.0", "4.0"]]
+    assert ">data<" in xbox and ">grad<" in xbox
     (wbox,) = [t for t in b.values() if "<B>W</B>" in t]
-    assert f"data (8, 8) {W.dtype}" in wbox
-    assert "min -1.0 mean 0.0 max 1.0" in wbox
-    assert f"grad ‖g‖ {format_number(np.linalg.norm(W.grad))}" in wbox
+    assert f">(8, 8) {W.dtype}<" in wbox
+    # a large one: one line of mean, std and range (lovely-numpy style)
+    f = W.data.astype(np.float64)
+    assert f"data μ=0.0 σ={f.std():.3g} [-1.0, 1.0]<" in wbox
+    g = W.grad.astype(np.float64)
+    assert f"grad all {format_number(g.flat[0])}<" in wbox  # d(sum h)/dW: every entry equal
     ops = {re.search(r"<TD>(\w+)</TD>", t).group(1) for k, t in b.items() if k.startswith("o")}
     assert {"matmul", "sum", "mul", "add"} <= ops
     assert any("<TD>broadcast_to</TD>" in t or "<TD>mul</TD>" in t for t in b.values())
+
+
+def test_summaries_flag_nan_inf_and_zeros():
+    from viz.fmt import array_stats, format_summary
+
+    a = np.array([[1.0, np.nan], [np.inf, -np.inf], [3.0, 5.0]], dtype=np.float32)
+    assert array_stats(a) == "μ=3.0 σ=1.63 [1.0, 5.0] NaN×1 +inf×1 -inf×1"
+    assert format_summary(np.zeros((128, 64), np.float32)) == "(128, 64) f32 all zeros"
+    assert format_summary(np.full(7, np.nan)) == "(7,) f64 NaN×7"
+    rng = np.random.default_rng(0)
+    r = rng.normal(0.01, 0.3, size=(128, 64)).astype(np.float32)
+    text = format_summary(r)
+    assert text.startswith("(128, 64) f32 μ=") and f"[{r.min():.3g}, {r.max():.3g}]" in text
+    t = Tensor(np.zeros((10, 10)), requires_grad=True, label="t")
+    (t * 2.0).sum().backward()
+    (tbox,) = [v for v in boxes(viz.draw_graph((t * 2.0).sum())).values() if "<B>t</B>" in v]
+    assert "data all zeros" in tbox and "(10, 10) float64" in tbox
+
+
+def test_before_backward_gradients_read_not_yet():
+    a = Value(2.0, label="a")
+    b = a * 3.0
+    b.label = "b"
+    src = viz.draw_graph(b).source
+    assert "grad 0.0" not in src and src.count("<I>grad not yet</I>") == 2
+    b.backward()
+    src = viz.draw_graph(b).source
+    assert "not yet" not in src and "grad 3.0" in src and "grad 1.0" in src
+    x = Tensor(np.ones(3), requires_grad=True, label="x")
+    assert "<I>grad not yet</I>" in viz.draw_graph((x * x).sum()).source
+    assert "-0.0" not in viz.draw_graph(Value(-0.0, label="z") * 1.0).source
 
 
 def test_custom_op_shown_by_name_and_attrs():

@@ -40,7 +40,9 @@ def test_widget_state():
     d = w.data
     json.dumps(d)  # everything the browser gets is plain JSON
     assert d["rootName"] == "L" and d["blank"] == viz.steps.BLANK == "grad not yet"
-    assert [s["name"] for s in d["steps"]] == [(s.node.label or "v1") for s in backward_steps(L)]
+    # the unnamed product c * 0.5 is named by its op, in the panel and in its box
+    assert [s["name"] for s in d["steps"]] == [(s.node.label or "mul") for s in backward_steps(L)]
+    assert ">mul</text>" in w.svg
     assert d["nodes"] == [s["node"] for s in d["steps"]]
     for sid in d["nodes"]:
         assert f'<g id="{sid}" class="node">' in w.svg

@@ -22,11 +22,13 @@ from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .tape import tape as tape
 
 
-def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
+def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None, collapse=None):
     """A Jupyter widget stepping through `root`'s backward pass (see `viz.widget.step_through`)."""
     from .widget import step_through as make
 
-    return make(root, names=names, rankdir=rankdir, max_nodes=max_nodes, grad=grad)
+    return make(
+        root, names=names, rankdir=rankdir, max_nodes=max_nodes, grad=grad, collapse=collapse
+    )
 
 
 __all__ = [

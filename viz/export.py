@@ -51,20 +51,24 @@ def _json_for_script(data):
     return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def export_html(root, path, names=None, rankdir="LR", max_nodes=400, grad=None, title=None):
+def export_html(
+    root, path, names=None, rankdir="LR", max_nodes=400, grad=None, title=None, collapse=None
+):
     """Write the step-through viewer of `root`'s backward pass to one offline HTML file.
 
     The file needs nothing else: open it from disk (file://) in any browser, no network.
 
     Args:
-        root, names, rankdir, max_nodes, grad: as for `step_through`.
+        root, names, rankdir, max_nodes, grad, collapse: as for `step_through`.
         path: where to write the file.
         title: the page title (default: "backprop through <root's name>").
 
     Returns:
         The path written, as a pathlib.Path.
     """
-    svg, data = viewer_payload(root, names, rankdir, max_nodes, grad, what="export_html")
+    svg, data = viewer_payload(
+        root, names, rankdir, max_nodes, grad, what="export_html", collapse=collapse
+    )
     js = (STATIC / "viewer.js").read_text(encoding="utf-8") + BOOT
     css = (STATIC / "viewer.css").read_text(encoding="utf-8")
     if "</script" in js.lower() or "</style" in css.lower():

@@ -13,11 +13,24 @@ import html
 import math
 import sys
 
+import numpy as np
+
 from autograd import Node
 
 from .deps import require
-from .fmt import format_data, format_grad, format_number, format_short, nonfinite, norm
-from .trace import Trace, name_map, role, takes_part
+from .fmt import (
+    format_data,
+    format_grad,
+    format_header,
+    format_number,
+    format_short,
+    format_summary,
+    grid,
+    nonfinite,
+    norm,
+)
+from .font import FAMILY, ROOM, text_width
+from .trace import Trace, constant_names, name_info, name_map, role, takes_part
 
 LEGEND = {
     "parameter": "#cfe2ff",
@@ -34,7 +47,7 @@ LEGEND = {
 
 BORDER = "#495057"
 NONFINITE_BORDER = "#c92a2a"
-FONT = "Helvetica"
+FONT = FAMILY  # DejaVu Sans, Verdana, sans-serif: see viz/font.py
 NO_DOT = (
     "viz: Graphviz's `dot` program was not found on PATH; install it with "
     "`sudo apt install graphviz` (or run ./dev.sh setup); the DOT text is in `.source`."
@@ -77,23 +90,67 @@ def _attrs_text(attrs):
     return ", ".join(parts)
 
 
-def _value_rows(node, name, show_data, show_grad, grad_text=None):
+def _value_rows(node, name, show_data, show_grad, grad_text=None, auto=False, fresh=False):
+    """The rows of a value box: its name, then (a Tensor) shape and dtype, data and grad.
+
+    In draw_graph (no `grad_text`) a small array is a grid of its numbers with its gradient's
+    beside it; a large one a one-line summary. `fresh`: no backward has run yet, so the
+    gradient row says so instead of showing zeros.
+    """
     rows = []
     if name:
-        rows.append((name, "name"))
+        rows.append((name, "auto" if auto else "name"))
+    data = node.data
+    is_array = isinstance(data, np.ndarray)
+    if is_array:
+        rows.append((format_header(data), "shape"))
+    wants_grad = show_grad and takes_part(node)
+    g = None if fresh else node.grad
+    if grad_text is None and is_array and show_data:
+        cells = grid(data)
+        gcells = grid(g) if wants_grad and isinstance(g, np.ndarray) else None
+        if cells is not None and (len(cells) > 1 or len(cells[0]) > 1):
+            if gcells is not None and len(gcells) == len(cells):
+                rows.append((_GRID_SEP.join(["data", "grad"]), "gridhead"))
+                for a, b in zip(cells, gcells):
+                    rows.append(("\t".join(a) + _GRID_SEP + "\t".join(b), "grid"))
+                return rows
+            rows.append(("data", "gridhead"))
+            rows.extend(("\t".join(a), "grid") for a in cells)
+            show_data = False
     if show_data:
-        lines = format_data(node.data)
-        rows.append(("data " + lines[0], "data"))
-        rows.extend((line, "data") for line in lines[1:])
-    if show_grad and takes_part(node):
-        rows.append(
-            ("grad " + (grad_text if grad_text is not None else format_grad(node.grad)), "grad")
-        )
+        lines = format_data(data)
+        rows.append(("data " + lines[-1], "data"))
+    if wants_grad:
+        if grad_text is not None:
+            rows.append(("grad " + grad_text, "grad"))
+        elif fresh or g is None:
+            rows.append(("grad not yet", "blank"))
+        else:
+            rows.append(("grad " + format_grad(g), "grad"))
     return rows
 
 
-def _constant_rows(c):
-    return [(format_short(c), "data")]
+_GRID_SEP = "\t│\t"  # between the data and the grad half of a grid row
+
+
+def _fresh(root):
+    """True when no backward has run through `root` yet (its gradient is None or 0)."""
+    g = root.grad
+    if g is None:
+        return True
+    if isinstance(g, np.ndarray):
+        return False
+    return g == 0
+
+
+def _constant_rows(c, name=None):
+    """A constant's rows: a number, a small array's values, or a large one's summary."""
+    if isinstance(c, np.ndarray) and c.size > 6:
+        text = format_summary(c)
+    else:
+        text = format_short(c)
+    return [(name, "name"), (text, "data")] if name else [(text, "data")]
 
 
 def count_nodes(trace, keep=None):
@@ -133,8 +190,9 @@ def build_drawing(
 ):
     """The plain drawing of a Trace: value, op and constant boxes and their edges.
 
-    With `step_names`, unnamed nodes are called v<number> (the step-through panel refers to
-    them), and `grad_texts` {number: text} replaces the gradient text (to size the boxes).
+    Every node is named as `viz.trace.name_info` says (the viewer uses the same names);
+    `step_names` is kept for callers of the old signature. `grad_texts` {number: text}
+    replaces the gradient text (the viewer sizes each box for its longest gradient).
     """
     keep = trace.depends_on(focus) if focus is not None else None
     start = trace.index[focus] if focus is not None else None  # its own op is not on a path
@@ -142,7 +200,9 @@ def build_drawing(
         count = count_nodes(trace, keep) - (start is not None and bool(trace.inputs[start]))
         if count > max_nodes:
             too_large(count, max_nodes, what)
-    names = name_map(names)
+    all_names, auto = name_info(trace, names)
+    cnames = constant_names(trace)
+    fresh = _fresh(trace.root)
     hl = _highlight_set(trace, highlight)
     d = Drawing()
     index, nodes = trace.index, trace.nodes
@@ -150,9 +210,8 @@ def build_drawing(
     for i, n in enumerate(nodes):
         if keep is not None and i not in keep:
             continue
-        name = names.get(id(n)) or n.label or (f"v{i}" if step_names else "")
         gt = grad_texts.get(i) if grad_texts is not None else None
-        rows = _value_rows(n, name, show_data, show_grad, gt)
+        rows = _value_rows(n, all_names[i], show_data, show_grad, gt, auto[i], fresh)
         bad = nonfinite(n.data) or nonfinite(n.grad)
         d.boxes.append(
             _styled(Box(f"v{i}", "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)
@@ -175,7 +234,8 @@ def build_drawing(
             elif keep is None:
                 cid = f"c{k}"
                 k += 1
-                d.boxes.append(Box(cid, "constant", _constant_rows(p), LEGEND["constant"]))
+                rows = _constant_rows(p, cnames.get(id(p)))
+                d.boxes.append(Box(cid, "constant", rows, LEGEND["constant"]))
                 d.edges.append((cid, f"o{i}", ""))
         d.edges.append((f"o{i}", f"v{i}", ""))
     return d
@@ -209,9 +269,9 @@ def _scope_of_param(name, scopes):
     return best
 
 
-def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
-    """Each nn scope as one box: its name, parameter count, gradient norm, node count."""
-    nodes, inputs, index = trace.nodes, trace.inputs, trace.index
+def module_groups(trace, names):
+    """The nn scope whose box each node of the trace is drawn in (None: drawn on its own)."""
+    nodes, inputs = trace.nodes, trace.inputs
     names = name_map(names)
     cons = trace.consumers()
     group = [None] * len(nodes)  # scope name of the box node i is drawn in, or None
@@ -228,11 +288,22 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
         pname = names.get(id(n))
         if pname is not None:
             s = _scope_of_param(pname, scopes)
+        elif names:
+            continue  # not among the named parameters: a leaf of its own (an input batch)
         if s is None:
             used = {group[c] for c in cons[i]}
             if len(used) == 1:
                 s = used.pop()
         group[i] = s
+    return group
+
+
+def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
+    """Each nn scope as one box: its name, parameter count, gradient norm, node count."""
+    nodes, inputs, index = trace.nodes, trace.inputs, trace.index
+    group = module_groups(trace, names)
+    names = name_map(names)
+    cons = trace.consumers()
     # many inputs feeding only one box become one node ("200 inputs")
     bundles = {}
     for i in range(len(nodes)):
@@ -272,6 +343,8 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
         too_large(count, max_nodes, "draw_graph(collapse='module')", collapsed=True)
 
     hl = _highlight_set(trace, highlight)
+    all_names, auto = name_info(trace, names)
+    fresh = _fresh(trace.root)
     stats = {
         s: {"params": 0, "sq": 0.0, "has_grad": False, "nodes": 0, "bad": False, "hl": False}
         for s in box_id
@@ -327,8 +400,7 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes):
                     )
                 )
             else:
-                name = names.get(id(n)) or n.label
-                rows = _value_rows(n, name, show_data, show_grad)
+                rows = _value_rows(n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh)
                 bad = nonfinite(n.data) or nonfinite(n.grad)
                 d.boxes.append(
                     _styled(Box(r, "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)
@@ -367,29 +439,85 @@ def _esc(s):
     return html.escape(str(s), quote=False)
 
 
+_SMALL_FONT = '<FONT POINT-SIZE="8" COLOR="#495057">'
 _ROW_STYLE = {
     "name": ("<B>", "</B>"),
+    "auto": (_SMALL_FONT, "</FONT>"),
+    "shape": (_SMALL_FONT, "</FONT>"),
     "op": ("", ""),
-    "attrs": ('<FONT POINT-SIZE="8" COLOR="#495057">', "</FONT>"),
-    "note": ('<FONT POINT-SIZE="8" COLOR="#495057">', "</FONT>"),
+    "attrs": (_SMALL_FONT, "</FONT>"),
+    "note": (_SMALL_FONT, "</FONT>"),
+    "blank": ('<FONT COLOR="#868e96"><I>', "</I></FONT>"),
 }
 
 
-def html_label(rows):
-    """A Graphviz HTML-like label: one table row per text row, every text escaped."""
+def _td(inner, text, size, bold=False, attrs=""):
+    """One cell, at least as wide as its text is in the browser (Graphviz measures less)."""
+    w = math.ceil(text_width(text, size, bold) * ROOM + 2)
+    return f'<TD WIDTH="{w}"{attrs}>{inner}</TD>'
+
+
+def _grid_table(head, rows, size=10):
+    """A grid of numbers (data | grad side by side) as a nested table, numbers right-aligned."""
+    cells = [r.split("\t") for r in rows]
+    halves = [i for i, c in enumerate(cells[0]) if c == "│"]
+    split = halves[0] if halves else len(cells[0])
+    width = len(cells[0])
+    out = ['<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">']
+    if head:
+        names = head.split("\t")
+        spans = [split, width - split - 1] if halves else [width]
+        tds = []
+        for name, span in zip([n for n in names if n != "│"], spans):
+            tds.append(f'<TD COLSPAN="{span}">{_SMALL_FONT}{_esc(name)}</FONT></TD>')
+        out.append("<TR>" + "<TD></TD>".join(tds) + "</TR>")
+    for row in cells:
+        tds = []
+        for c in row:
+            if c == "│":
+                tds.append('<TD WIDTH="8"></TD>')
+            else:
+                tds.append(_td(_esc(c), c, size, attrs=' ALIGN="RIGHT"'))
+        out.append("<TR>" + "".join(tds) + "</TR>")
+    out.append("</TABLE>")
+    return "".join(out)
+
+
+def html_label(rows, size=10):
+    """A Graphviz HTML-like label: one table row per text row, every text escaped; a run of
+    grid rows (a small array's numbers) becomes one nested table."""
     cells = []
-    for text, style in rows:
+    widest = 0.0  # the widest text row as the browser draws it, in points
+    k = 0
+    while k < len(rows):
+        text, style = rows[k]
+        if style in ("gridhead", "grid"):
+            head = text if style == "gridhead" else None
+            j = k + 1 if style == "gridhead" else k
+            body = []
+            while j < len(rows) and rows[j][1] == "grid":
+                body.append(rows[j][0])
+                j += 1
+            if body:
+                cells.append(f"<TR><TD>{_grid_table(head, body, size)}</TD></TR>")
+            k = j
+            continue
         a, b = _ROW_STYLE.get(style, ("", ""))
+        small = 8 if a.startswith(_SMALL_FONT) else size
+        widest = max(widest, text_width(text, small, style == "name"))
         cells.append(f"<TR><TD>{a}{_esc(text)}{b}</TD></TR>")
+        k += 1
+    width = f' WIDTH="{math.ceil(widest * ROOM + 2)}"' if widest else ""
     return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"{width}>'
         + "".join(cells)
         + "</TABLE>>"
     )
 
 
 def _box_attrs(box):
-    a = {"id": box.id, "label": html_label(box.rows), "fillcolor": box.fill}
+    size = 9 if box.kind in ("op", "constant") else 10
+    a = {"id": box.id, "label": html_label(box.rows, size), "fillcolor": box.fill}
     if box.kind == "op":
         a.update(
             shape="oval",
@@ -407,7 +535,7 @@ def _box_attrs(box):
             fontsize="9",
             height="0.25",
             width="0.3",
-            margin="0.04,0.02",
+            margin="0.04,0.04",
             color="#868e96",
         )
     elif box.kind in ("module", "bundle"):

@@ -296,9 +296,10 @@ def _room_for_blank(text):
     return text + "\u2007" * short if short > 0 else text
 
 
-def record(trace, names=None, grad=None):
+def record(trace, names=None, grad=None, ran=None):
     """Run backward step by step on the traced root and describe each step; restore .grad.
 
+    `ran`: the (order, steps) of `run_steps` when the caller has them already.
     Returns (display names {number: name}, the longest gradient text of each node, the data).
     """
     all_names = display_names(trace, names)
@@ -306,7 +307,7 @@ def record(trace, names=None, grad=None):
 
     index = trace.index
     R = disp(0)
-    order, steps = run_steps(trace, grad)
+    order, steps = ran if ran is not None else run_steps(trace, grad)
     running = {}
     texts = {}  # number -> set of grad texts the node shows at some step
     out = []
@@ -364,7 +365,8 @@ def fold_ops(d):
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
         if v.rows and v.rows[0][1] == "name":
             title = v.rows[0][0]
-            head = [(title if title.endswith(op) else f"{title} = {op}", "name")]
+            named_by_op = title.rstrip("0123456789").rstrip("_").endswith(op)  # mul_3
+            head = [(title if named_by_op else f"{title} = {op}", "name")]
             rest = v.rows[1:]
         else:
             head, rest = [(op, "name")], v.rows
@@ -413,8 +415,22 @@ def render_svg(drawing, rankdir="LR"):
     return _centre_texts(svg)
 
 
-def viewer_payload(root, names=None, rankdir="LR", max_nodes=400, grad=None, what="step_through"):
-    """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data."""
+def viewer_payload(
+    root, names=None, rankdir="LR", max_nodes=400, grad=None, what="step_through", collapse=None
+):
+    """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data.
+
+    `collapse="module"`: one box and one step per nn layer (viz/layers.py).
+    """
+    if collapse is not None:
+        if collapse != "module":
+            raise ValueError(
+                f"{what}: collapse must be None (node by node) or 'module' (one step per nn "
+                f"layer), got {collapse!r}"
+            )
+        from .layers import layer_payload
+
+        return layer_payload(root, names, rankdir, max_nodes, grad, what)
     trace = Trace(root)
     if max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)

@@ -156,3 +156,94 @@ def formula_names(node):
     for key, v in node.attrs.items():
         out.setdefault(key, v)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# names: one function for every view (draw_graph's SVG, the viewer's boxes and its panel)
+
+AUTO_SEP = " · "  # an intermediate's automatic name: 'layers.0 · matmul'
+
+
+def _param_scope(trace, i):
+    """The one nn scope that uses leaf i (its module), or None."""
+    nodes = trace.nodes
+    found = {nodes[c].scope for c in trace.consumers()[i]} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
+def name_info(trace, names=None):
+    """Every node's name, and whether it was made up here: `(names, auto)`, two lists.
+
+    In order: `names=` (a model, `dict(model.named_parameters())` or {name: node}); the node's
+    label, a parameter's label prefixed by the nn module that uses it (`layers.0.weight`);
+    an unnamed root is `loss` (a scalar) or `out`; an unnamed intermediate is named by its
+    module and op (`layers.0 · matmul`, `mul_3` when several share a name, numbered in the
+    order they were computed); an unnamed leaf `param_1` / `input_1`. `auto[i]` is True for
+    those made from the op or the role (a view shows them in a lighter style).
+
+    >>> from autograd import Value, scope
+    >>> w = Value(0.5, label="w"); x = Value(2.0, requires_grad=False)
+    >>> with scope("layer"):
+    ...     h = (w * x).tanh()
+    >>> name_info(Trace(h * 3.0))
+    (['loss', 'layer · tanh', 'layer · mul', 'layer.w', 'input'], [False, True, True, False, True])
+    """
+    pnames = name_map(names)
+    nodes = trace.nodes
+    out, auto, bases = [], [], {}
+    for i, n in enumerate(nodes):
+        name = pnames.get(id(n))
+        made = False
+        if name is None and n.label:
+            name = n.label
+            if n.is_leaf and n.requires_grad and "." not in name and i:
+                s = _param_scope(trace, i)
+                if s is not None:
+                    name = f"{s}.{name}"
+        if name is None and i == 0:
+            name = "loss" if getattr(n.data, "size", 1) == 1 else "out"
+        if name is None:
+            made = True
+            if trace.inputs[i]:
+                op = n.op or "op"
+                name = f"{n.scope}{AUTO_SEP}{op}" if n.scope else op
+            else:
+                name = "param" if n.requires_grad else "input"
+            bases.setdefault(name, []).append(i)
+        out.append(name)
+        auto.append(made)
+    for base, members in bases.items():
+        if len(members) > 1:  # number them in the order they were computed (deepest first)
+            for k, i in enumerate(reversed(members), start=1):
+                out[i] = f"{base}_{k}"
+    return out, auto
+
+
+def node_names(trace, names=None):
+    """The name of every node of the trace (a list, by number); see `name_info`."""
+    return name_info(trace, names)[0]
+
+
+def constant_names(trace):
+    """{id(array): 'x' or 'y'} for the plain arrays a model was called on and compared with.
+
+    The only array (of more than one number) entering the ops of nn modules is the input
+    batch `x`; the only one entering the ops after them (the loss) is the labels `y`. When
+    there are several, none is named (they may be masks or 1 - y).
+    """
+    inside, after = {}, {}
+    nodes = trace.nodes
+    scoped = any(n.scope is not None for n in nodes)
+    if not scoped:
+        return {}
+    for i, ins in enumerate(trace.inputs):
+        for p in ins:
+            if isinstance(p, Node) or getattr(p, "size", 1) <= 1:
+                continue
+            (inside if nodes[i].scope is not None else after)[id(p)] = p
+    out = {}
+    if len(inside) == 1:
+        out[next(iter(inside))] = "x"
+    if len(after) == 1:
+        out[next(iter(after))] = "y"
+    return out

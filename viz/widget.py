@@ -42,7 +42,7 @@ class StepThrough(anywidget.AnyWidget):
         return len(self.data.get("steps", ()))
 
 
-def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
+def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None, collapse=None):
     """A Jupyter widget that steps through `root`'s backward pass one node at a time.
 
     The current node is highlighted, gradients appear as they are computed, and a panel shows
@@ -56,9 +56,12 @@ def step_through(root, names=None, rankdir="LR", max_nodes=400, grad=None):
         rankdir: Graphviz direction ("LR" or "TB", ...).
         max_nodes: raise GraphTooLargeError above this many drawn nodes.
         grad: the seed gradient for a non-scalar root.
+        collapse: "module" steps one nn layer at a time (each layer one box, its parameters'
+            and its input's gradients complete at its step); "open layer" (or `o`, or a
+            double click on the layer) steps inside it node by node.
 
     Returns:
         A `StepThrough` widget (its `step` trait is the current step).
     """
-    svg, data = viewer_payload(root, names, rankdir, max_nodes, grad)
+    svg, data = viewer_payload(root, names, rankdir, max_nodes, grad, collapse=collapse)
     return StepThrough(svg=svg, data=data, step=0)
