@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -170,7 +171,6 @@ def mutmut(*args):
 def results():
     """{mutant name: (status, function key, change text)} of the last run."""
     os.chdir(STAGE)
-    sys.path.insert(0, str(STAGE))
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
@@ -266,27 +266,44 @@ def recheck(open_names, force=False):
                 verdicts[name] = hit["killed"]
                 continue
         todo.append((name, fhash))
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "--rootdir=.", "-p", "no:randomly"]
+    os.environ.update(OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0")
+    import hypothesis  # noqa: F401  (imported once here, for every forked run)
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+
+    args = ["-x", "-q", "--rootdir=.", "-p", "no:randomly", *extra, *files]
+    if todo and run_forked("", args) != 0:  # with no mutant on, every test must pass
+        raise SystemExit("mutate: the tests fail without any mutant; run them in .mutation/mutants")
     for i, (name, fhash) in enumerate(todo, 1):
-        env["MUTANT_UNDER_TEST"] = name
-        try:
-            code = subprocess.run(
-                cmd + extra + files,
-                cwd=STAGE / "mutants",
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=300,
-            ).returncode
-        except subprocess.TimeoutExpired:
-            code = -1
+        code = run_forked(name, args)
         killed = code != 0
         verdicts[name] = killed
         cache[name] = {"function": fhash, "tests": digest, "killed": killed}
         cache_file.write_text(json.dumps(cache, indent=0, sort_keys=True))
         print(f"mutate: recheck {i}/{len(todo)} {'killed  ' if killed else 'survived'} {name}")
     return verdicts
+
+
+def run_forked(name, args, timeout=300):
+    """pytest `args` in a forked child with mutant `name` on (autograd is imported fresh)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            os.environ["MUTANT_UNDER_TEST"] = name
+            os.chdir(STAGE / "mutants")
+            sys.path.insert(0, str(STAGE / "mutants"))
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            signal.alarm(timeout)
+            import pytest
+
+            code = int(pytest.main(args))
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 OPEN = ("survived", "no tests", "suspicious", "not checked")
