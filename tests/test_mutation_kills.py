@@ -672,7 +672,10 @@ def test_scatter_adds_at_basic_and_repeated_indexes():
     assert ops._basic_index(3) and ops._basic_index(slice(None)) and ops._basic_index(None)
     assert ops._basic_index((1, slice(0, 2), None, Ellipsis))
     assert not ops._basic_index([0, 0]) and not ops._basic_index((0, np.array([1])))
-    assert not ops._basic_index(np.array([True, False]))
+    # one boolean mask picks each element at most once; two masks (paired) may repeat
+    mask = np.array([True, False])
+    assert ops._basic_index(mask) and ops._basic_index((0, mask))
+    assert not ops._basic_index((mask, mask))
     t = ops.m.scatter(Tensor(g, requires_grad=True), (3,), [1, 1, 1])
     assert isinstance(t, Tensor) and t.data.tolist() == [0.0, 6.0, 0.0]
 

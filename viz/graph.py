@@ -172,6 +172,11 @@ def _constant_rows(c, name=None):
 COPY_SPAN = 4
 """A leaf whose uses lie more than this many ranks apart gets a box per use (see `layout_plan`)."""
 
+COPY_FROM = 3_000
+"""Leaves get a box per use only in a graph whose layout would cost this much or more drawn
+as it is (`dot` takes a few seconds there); a smaller graph shows each leaf once, with all
+its uses, which is what a learner should see (a value used twice adds its gradients)."""
+
 LAYOUT_BUDGET = 40_000
 """The largest estimated layout cost (`LayoutPlan.cost`: boxes plus the ranks long edges
 cross) that `draw_graph` lays out by default: about 30 s of Graphviz's `dot` on a busy 2-core
@@ -188,8 +193,9 @@ class LayoutPlan:
     `levels[i]`: the longest path from node i to the root, in value nodes (the rank of node i
     when every node is placed as near to the root as its consumers let it). `copies[j]`: the
     consumers of leaf j, each of which gets its own box of j, when j's uses lie more than
-    COPY_SPAN levels apart (a parameter used by the forward pass near the inputs and by an L2
-    term near the loss would otherwise cross every rank in between). `cost`: boxes plus the
+    COPY_SPAN levels apart and the graph is big (COPY_FROM): a parameter used by the forward
+    pass near the inputs and by an L2 term near the loss would otherwise cross every rank in
+    between. `cost`: boxes plus the
     virtual nodes Graphviz puts on the ranks a long edge crosses (what its slow passes scale
     with); `folded_cost` the same for the viewer's drawing (each op inside its value's box).
     """
@@ -214,7 +220,7 @@ class LayoutPlan:
                     left[j] -= 1
                     if left[j] == 0:
                         ready.append(j)
-        copies = {}
+        copies, candidates = {}, {}
         values = ops = virtual = folded = 0
         for j in range(n):
             if keep is not None and j not in keep:
@@ -226,15 +232,25 @@ class LayoutPlan:
             elif len(c) > 1:
                 lv = [levels[i] for i in c]
                 if max(lv) - min(lv) > COPY_SPAN:
-                    uses = list(dict.fromkeys(c))
-                    copies[j] = uses
-                    values += len(uses) - 1
-                    continue  # each copy sits next to its use: no long edge
+                    lj = levels[j]
+                    once = sum(2 * (lj - levels[i]) - 2 for i in c)
+                    once_folded = sum(lj - levels[i] - 1 for i in c)
+                    candidates[j] = (list(dict.fromkeys(c)), once, once_folded)
+                    continue
             lj = levels[j]
             for i in c:
                 span = lj - levels[i]  # in value levels; a plain drawing has 2 ranks per level
                 virtual += 2 * span - 2
                 folded += span - 1
+        once = sum(v for _, v, _ in candidates.values())
+        if values + ops + virtual + once < COPY_FROM:
+            # small enough to lay out fast as it is: each leaf once, its uses' sum in view
+            virtual += once
+            folded += sum(f for _, _, f in candidates.values())
+        else:  # each copy sits next to its use: no long edge
+            for j, (uses, _, _) in candidates.items():
+                copies[j] = uses
+                values += len(uses) - 1
         self.levels, self.copies = levels, copies
         self.boxes, self.virtual = values + ops, virtual
         self.cost = values + ops + virtual
