@@ -88,6 +88,21 @@ def fold_drawing(d, trace, group):
     hidden = {f"v{i}" for i in hide} | {f"o{i}" for i in hide}
     const_of_hidden = {src for src, dst, _ in d.edges if dst in hidden and src.startswith("c")}
     hidden |= const_of_hidden
+    # a leaf drawn once per use (viz.graph's layout plan): its boxes that feed only hidden
+    # blocks go too, as long as one box of it stays
+    outs, boxes_of = {}, {}
+    for src, dst, _ in d.edges:
+        outs.setdefault(src, []).append(dst)
+    for b in d.boxes:
+        if b.kind == "value" and b.value is not None:
+            boxes_of.setdefault(b.value, []).append(b.id)
+    for ids in boxes_of.values():
+        if len(ids) < 2:
+            continue
+        idle = [i for i in ids if outs.get(i) and all(t in hidden for t in outs[i])]
+        if len(idle) == len(ids):
+            idle = idle[1:]
+        hidden.update(idle)
     out = type(d)()
     out.boxes = [b for b in d.boxes if b.id not in hidden]
     seen = set()

@@ -90,6 +90,8 @@ class Drawing:
     def __init__(self):
         self.boxes, self.edges = [], []
         self.clusters = []  # (label, [box ids]): boxes drawn in a labelled frame (fold=True)
+        self.plan = None  # the LayoutPlan it was drawn with, if any
+        self.folded = False  # each op drawn inside its value's box (the viewer's drawing)
 
 
 def _attr_value(v):
@@ -176,12 +178,131 @@ def _constant_rows(c, name=None):
     return [(name, "name"), (text, "data")] if name else [(text, "data")]
 
 
+# ----------------------------------------------------------------------------------------------
+# the layout's cost, estimated from the trace before anything is drawn
+
+COPY_SPAN = 4
+"""A leaf whose uses lie more than this many ranks apart gets a box per use (see `layout_plan`)."""
+
+COPY_FROM = 3_000
+"""Leaves get a box per use only in a graph whose layout would cost this much or more drawn
+as it is (`dot` takes a few seconds there); a smaller graph shows each leaf once, with all
+its uses, which is what a learner should see (a value used twice adds its gradients)."""
+
+LAYOUT_BUDGET = 40_000
+"""The largest estimated layout cost (`LayoutPlan.cost`: boxes plus the ranks long edges
+cross) that `draw_graph` lays out by default: about 30 s of Graphviz's `dot` on a busy 2-core
+machine. benchmarks/layout.py prints the times."""
+
+BIG_LAYOUT = 8_000
+"""From this layout cost on, `dot` stops its position search early (nslimit, nslimit1): half the
+time, a slightly less tidy picture; smaller graphs are drawn exactly as before."""
+
+
+class LayoutPlan:
+    """What the layered layout of a trace will cost, and which leaves get a box per use.
+
+    `levels[i]`: the longest path from node i to the root, in value nodes (the rank of node i
+    when every node is placed as near to the root as its consumers let it). `copies[j]`: the
+    consumers of leaf j, each of which gets its own box of j, when j's uses lie more than
+    COPY_SPAN levels apart and the graph is big (COPY_FROM): a parameter used by the forward
+    pass near the inputs and by an L2 term near the loss would otherwise cross every rank in
+    between. `cost`: boxes plus the
+    virtual nodes Graphviz puts on the ranks a long edge crosses (what its slow passes scale
+    with); `folded_cost` the same for the viewer's drawing (each op inside its value's box).
+    """
+
+    __slots__ = ("levels", "copies", "boxes", "virtual", "cost", "folded_cost")
+
+    def __init__(self, trace, keep=None):
+        nodes, inputs, index = trace.nodes, trace.inputs, trace.index
+        cons = trace.consumers()
+        n = len(nodes)
+        levels = [0] * n
+        left = [len(c) for c in cons]  # consumer edges not yet passed
+        ready = [0]
+        while ready:  # Kahn's algorithm from the root: each node after all its consumers
+            i = ready.pop()
+            li = levels[i] + 1
+            for p in inputs[i]:
+                if isinstance(p, Node):
+                    j = index[p]
+                    if levels[j] < li:
+                        levels[j] = li
+                    left[j] -= 1
+                    if left[j] == 0:
+                        ready.append(j)
+        copies, candidates = {}, {}
+        values = ops = virtual = folded = 0
+        for j in range(n):
+            if keep is not None and j not in keep:
+                continue
+            c = cons[j] if keep is None else [i for i in cons[j] if i in keep]
+            values += 1
+            if inputs[j]:
+                ops += 1 + sum(1 for p in inputs[j] if not isinstance(p, Node))  # and constants
+            elif len(c) > 1:
+                lv = [levels[i] for i in c]
+                if max(lv) - min(lv) > COPY_SPAN:
+                    lj = levels[j]
+                    once = sum(2 * (lj - levels[i]) - 2 for i in c)
+                    once_folded = sum(lj - levels[i] - 1 for i in c)
+                    candidates[j] = (list(dict.fromkeys(c)), once, once_folded)
+                    continue
+            lj = levels[j]
+            for i in c:
+                span = lj - levels[i]  # in value levels; a plain drawing has 2 ranks per level
+                virtual += 2 * span - 2
+                folded += span - 1
+        once = sum(v for _, v, _ in candidates.values())
+        if values + ops + virtual + once < COPY_FROM:
+            # small enough to lay out fast as it is: each leaf once, its uses' sum in view
+            virtual += once
+            folded += sum(f for _, _, f in candidates.values())
+        else:  # each copy sits next to its use: no long edge
+            for j, (uses, _, _) in candidates.items():
+                copies[j] = uses
+                values += len(uses) - 1
+        self.levels, self.copies = levels, copies
+        self.boxes, self.virtual = values + ops, virtual
+        self.cost = values + ops + virtual
+        self.folded_cost = values + folded
+
+
 def count_nodes(trace, keep=None):
     """How many boxes a plain drawing has (values, ops, constants), of `keep` only if given."""
     if keep is None:
         c = trace.counts()
         return c["values"] + c["ops"] + c["constants"]
     return len(keep) + sum(1 for i in keep if trace.inputs[i])
+
+
+def check_cost(plan, what, folded=False, budget=LAYOUT_BUDGET, collapsed=False):
+    """Raise GraphTooLargeError (at once, before anything is drawn) when the plan's layout
+    cost is over `budget`: the error says how large the graph is and what to do."""
+    cost = plan.folded_cost if folded else plan.cost
+    if cost <= budget:
+        return
+    seconds = 30 * (cost / budget) ** 1.5  # dot's time grows a little faster than its cost
+    bends = f"; its long edges cross {plan.virtual} ranks in all" if plan.virtual else ""
+    raise GraphTooLargeError(
+        f"{what}: the graph has {plan.boxes} nodes to draw (values, ops and constants){bends}. "
+        f"Laying it out would take about {seconds:.0f} s or more (layout cost {cost}, over "
+        f"the limit of {budget}). {_hint(collapsed, 'max_nodes=None')}"
+    )
+
+
+def _hint(collapsed, raise_it):
+    if collapsed:
+        return (
+            "Tag more of the graph with autograd.scope('name') (each scope becomes one box), "
+            f"draw a part with focus=node, or pass {raise_it} (Graphviz gets slow on big graphs)."
+        )
+    return (
+        "Draw a part of it: collapse='module' (one box per nn module) or focus=node (only "
+        f"the paths between the root and that node), or pass {raise_it} (Graphviz gets slow "
+        "on big graphs)."
+    )
 
 
 def too_large(count, max_nodes, what, collapsed=False):
@@ -210,6 +331,7 @@ def build_drawing(
     step_names=False,
     grad_texts=None,
     what="draw_graph",
+    folded=False,
 ):
     """The plain drawing of a Trace: value, op and constant boxes and their edges.
 
@@ -219,7 +341,10 @@ def build_drawing(
     """
     keep = trace.depends_on(focus) if focus is not None else None
     start = trace.index[focus] if focus is not None else None  # its own op is not on a path
-    if max_nodes is not None:
+    plan = LayoutPlan(trace, keep)
+    if max_nodes == "auto":
+        check_cost(plan, what, folded=folded)
+    elif max_nodes is not None:
         count = count_nodes(trace, keep) - (start is not None and bool(trace.inputs[start]))
         if count > max_nodes:
             too_large(count, max_nodes, what)
@@ -228,7 +353,9 @@ def build_drawing(
     fresh = _fresh(trace.root)
     hl = _highlight_set(trace, highlight)
     d = Drawing()
+    d.plan = plan
     index, nodes = trace.index, trace.nodes
+    use_id = {}  # (leaf, consumer) -> the id of the leaf's box drawn for that use
     k = 0
     for i, n in enumerate(nodes):
         if keep is not None and i not in keep:
@@ -236,9 +363,15 @@ def build_drawing(
         gt = grad_texts.get(i) if grad_texts is not None else None
         rows = _value_rows(n, all_names[i], show_data, show_grad, gt, auto[i], fresh)
         bad = nonfinite(n.data) or nonfinite(n.grad)
-        box = Box(f"v{i}", "value", rows, LEGEND[role(trace, i)], value=i)
-        box.group = n.scope
-        d.boxes.append(_styled(box, bad, i in hl))
+        fill = LEGEND[role(trace, i)]
+        uses = plan.copies.get(i)
+        for u, c in enumerate(uses or (None,)):  # a box per use: v7, v7_1, v7_2 ...
+            bid = f"v{i}_{u}" if u else f"v{i}"
+            if uses:
+                use_id[i, c] = bid
+            box = Box(bid, "value", list(rows), fill, value=i)
+            box.group = n.scope
+            d.boxes.append(_styled(box, bad, i in hl))
         ins = trace.inputs[i]
         if not ins or i == start:
             continue
@@ -255,7 +388,7 @@ def build_drawing(
             if isinstance(p, Node):
                 j = index[p]
                 if keep is None or j in keep:
-                    d.edges.append((f"v{j}", f"o{i}", ""))
+                    d.edges.append((use_id.get((j, i)) or f"v{j}", f"o{i}", ""))
             elif keep is None:
                 cid = f"c{k}"
                 k += 1
@@ -325,6 +458,11 @@ def module_groups(trace, names):
     return group
 
 
+COLLAPSED_MAX = 4000
+"""max_nodes="auto" for collapse='module': at most this many boxes (modules, bundles, loose
+values and their ops), which `dot` lays out in a few seconds."""
+
+
 def build_collapsed(
     trace, show_data, show_grad, names, highlight, max_nodes, fold=False, grids=True
 ):
@@ -380,6 +518,8 @@ def build_collapsed(
     count += sum(
         1 + sum(1 for p in inputs[i] if not isinstance(p, Node)) for i in loose if inputs[i]
     )
+    if max_nodes == "auto":
+        max_nodes = COLLAPSED_MAX
     if max_nodes is not None and count > max_nodes:
         too_large(count, max_nodes, "draw_graph(collapse='module')", collapsed=True)
 
@@ -678,7 +818,7 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
         if bands and bands.get(src) != bands.get(dst):
             extra["constraint"] = "false"
         g.edge(src, dst, **extra)
-    return g
+    return big_layout(g, d)
 
 
 _GRAPH_CLASS = None
@@ -753,7 +893,7 @@ def draw_graph(
     names=None,
     collapse=None,
     focus=None,
-    max_nodes=1000,
+    max_nodes="auto",
     highlight=None,
     size=None,
     fold=False,
@@ -780,7 +920,11 @@ def draw_graph(
             graph of nn layers with more than AUTO_COLLAPSE boxes, with a note saying how to
             see every op; False never.
         focus: a node of the graph: draw only the paths between the root and it.
-        max_nodes: raise GraphTooLargeError above this many drawn nodes (None: no limit).
+        max_nodes: "auto" (the default) raises GraphTooLargeError, at once, when the layout
+            would take more than about 30 s (estimated from the graph: its boxes and the ranks
+            its long edges cross); a number raises it above that many drawn nodes instead;
+            None: no limit. A leaf used far apart (a parameter in the forward pass and in an
+            L2 term) is drawn once per use, so that no edge crosses the whole graph.
         highlight: a node or nodes to mark with a thick pink border.
         size: fit the drawing to a screen: a width in pixels (`1280`), or a width and height
             (`(1280, 720)` or `"1280x720"`). The direction is chosen to show it largest, a long
@@ -857,6 +1001,20 @@ def _fitted(d, screen, rankdir):
         if best is None or s > best[0] * 1.02:
             best = (s, g)
     return best[1]
+
+
+def layout_cost(d):
+    """The estimated layout cost of a Drawing made by build_drawing (None if not known)."""
+    if d.plan is None:
+        return None
+    return d.plan.folded_cost if d.folded else d.plan.cost
+
+
+def big_layout(g, d):
+    """Tell `dot` to stop its network-simplex searches early when the Drawing is large."""
+    if d.plan is not None and layout_cost(d) >= BIG_LAYOUT:
+        g.graph_attr.update(nslimit="0.1", nslimit1="0.1")
+    return g
 
 
 def legend(rankdir="TB"):

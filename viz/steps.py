@@ -22,7 +22,9 @@ from .graph import (
     LEGEND,
     NO_DOT,
     Drawing,
+    LayoutPlan,
     build_drawing,
+    check_cost,
     count_nodes,
     to_digraph,
     too_large,
@@ -30,6 +32,9 @@ from .graph import (
 from .layout import layout_svg
 from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
 
+VIEWER_BUDGET = 120_000
+"""max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
+(a large graph is laid out by viz/layout.py, whose time grows with its cost; about 30 s here)."""
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
     "Backward has not started: no gradient is computed yet.\n"
@@ -351,7 +356,7 @@ def record(trace, names=None, grad=None, ran=None):
 # ----------------------------------------------------------------------------------------------
 # the drawing the viewer shows: each op folded into the box of the value it makes
 
-_NODE = re.compile(r'(<g id="([vmb]\d+)" class="node">)(.*?)(</g>)', re.S)
+_NODE = re.compile(r'(<g id="([vmb]\d+(?:_\d+)?)" class="node">)(.*?)(</g>)', re.S)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -365,6 +370,7 @@ def fold_ops(d):
     boxes = {b.id: b for b in d.boxes}
     folded = {b.id for b in d.boxes if b.kind == "op" and ("v" + b.id[1:]) in boxes}
     out = Drawing()
+    out.plan, out.folded = d.plan, True
     for b in d.boxes:
         b.rows = [(_NEG_ZERO.sub("0.0", t), style) for t, style in b.rows]
         if b.id not in folded:
@@ -435,7 +441,7 @@ def render_svg(drawing, rankdir=None):
 
 
 def viewer_payload(
-    root, names=None, rankdir=None, max_nodes=400, grad=None, what="step_through", collapse=None
+    root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through", collapse=None
 ):
     """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data.
 
@@ -451,7 +457,9 @@ def viewer_payload(
 
         return layer_payload(root, names, rankdir, max_nodes, grad, what)
     trace = Trace(root)
-    if max_nodes is not None and count_nodes(trace) > max_nodes:
+    if max_nodes == "auto":  # refuse at once, before the steps are recorded
+        check_cost(LayoutPlan(trace), what, folded=True, budget=VIEWER_BUDGET)
+    elif max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)
     disp, longest, data = record(trace, names, grad)
     d = build_drawing(

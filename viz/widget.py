@@ -42,7 +42,7 @@ class StepThrough(anywidget.AnyWidget):
         return len(self.data.get("steps", ()))
 
 
-def step_through(root, names=None, rankdir=None, max_nodes=400, grad=None, collapse=None):
+def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, collapse=None):
     """A Jupyter widget that steps through `root`'s backward pass one node at a time.
 
     The current node is highlighted, gradients appear as they are computed, and a panel shows

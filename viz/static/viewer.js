@@ -271,13 +271,15 @@ export function mount(el, data, svg, onStep, options = {}) {
   for (const g of svg.querySelectorAll("g.node")) groups.set(g.id, g);
   const nodes = new Map();
   const ids = new Set([...data.nodes, ...steps.map((s) => s.node)]);
-  for (const id of ids) {
-    const g = groups.get(id);
-    if (!g) continue;
+  // a leaf used far apart is drawn once per use: v7, v7_1, v7_2 are one node (key v7)
+  for (const [gid, g] of groups) {
+    const id = gid.replace(/_\d+$/, "");
+    if (!ids.has(id)) continue;
     const shape = g.querySelector("path, polygon, ellipse, rect");
     const text = gradText(g);
     if (!shape || !text) continue;
-    nodes.set(id, {
+    nodes.set(gid, {
+      id,
       g,
       shape,
       text,
@@ -314,7 +316,8 @@ export function mount(el, data, svg, onStep, options = {}) {
   function show(k, quiet) {
     k = Math.max(0, Math.min(N, Number(k) || 0));
     const { text, state } = stateAt(steps, k);
-    for (const [id, n] of nodes) {
+    for (const n of nodes.values()) {
+      const id = n.id;
       const t = text.has(id) ? text.get(id) : blanks[id] || data.blank;
       const st = state.get(id) || "";
       const key = t + "\u0000" + st;
@@ -408,9 +411,9 @@ export function mount(el, data, svg, onStep, options = {}) {
   followB.addEventListener("click", () => setFollow(!follow));
   projB.addEventListener("click", () => setProjector(!projector));
   openB.addEventListener("click", openInner);
-  for (const [id, n] of nodes) {
+  for (const n of nodes.values()) {
     n.g.addEventListener("dblclick", () => {
-      const k = steps.findIndex((s) => s.node === id && s.inner);
+      const k = steps.findIndex((s) => s.node === n.id && s.inner);
       if (k >= 0) (show(k + 1), openInner());
     });
   }

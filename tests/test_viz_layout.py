@@ -1,0 +1,184 @@
+"""Layout that scales: the size guard estimates the layout's cost from the trace and refuses at
+once, a leaf used far apart gets a box per use (in the SVG and in the viewer, where the copies
+are one node), and small graphs are drawn as before."""
+
+import random
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import viz
+from autograd import Value, backward_steps
+from nn.scalar import MLP
+from viz.fmt import format_grad
+from viz.graph import COPY_SPAN, LAYOUT_BUDGET, LayoutPlan
+from viz.trace import Trace
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def micrograd_demo(sizes=(12, 12), seed=0):
+    """micrograd's MLP(2, [*sizes, 1]) on one point, hinge loss plus the L2 term sum(p*p)."""
+    random.seed(seed)
+    model = MLP(2, [*sizes, 1])
+    scores = [model([Value(0.5), Value(-1.5)])]
+    losses = [(1 + -yi * si).relu() for yi, si in zip([-1.0], scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())  # as micrograd's demo
+    loss.backward()
+    return loss, model
+
+
+def far_apart():
+    """w is used near the input (w * x) and again near the root (w * w): 5 levels apart."""
+    x, w = Value(1.5, label="x"), Value(0.8, label="w")
+    h = w * x
+    h.label = "h"
+    for k in range(6):
+        h = h.tanh()
+        h.label = f"t{k}"
+    L = h + 0.1 * (w * w)
+    L.label = "L"
+    return L, w
+
+
+@pytest.fixture
+def copies_in_small_graphs(monkeypatch):
+    """Per-use boxes in these small graphs too (by default only graphs of COPY_FROM get them)."""
+    monkeypatch.setattr(viz.graph, "COPY_FROM", 0)
+
+
+def test_a_small_graph_keeps_each_leaf_once():
+    L, w = far_apart()
+    assert LayoutPlan(Trace(L)).copies == {}
+    assert viz.draw_graph(L).source.count(f"v{Trace(L).index[w]}_1") == 0
+
+
+def test_the_plan_counts_levels_copies_and_long_edges_by_hand(copies_in_small_graphs):
+    L, w = far_apart()
+    t = Trace(L)
+    p = LayoutPlan(t)
+    iw = t.index[w]
+    # L 0; its operands (the tanh chain's end, 0.1*(w*w)) 1; w*w 2; t4 2 ... t0 6, h=w*x 7
+    uses = list(dict.fromkeys(t.consumers()[iw]))  # w * w uses w twice: one copy for both
+    assert sorted(p.levels[i] for i in uses) == [2, 7] and 7 - 2 > COPY_SPAN
+    assert p.copies == {iw: uses}
+    assert p.levels[iw] == 8
+    # with the copies every edge spans one level: no virtual node; the boxes count the copy
+    assert p.virtual == 0
+    counts = t.counts()
+    assert p.boxes == counts["values"] + counts["ops"] + counts["constants"] + 1
+    # a leaf whose uses are close keeps one box and its edges' spans count
+    a = Value(2.0, label="a")
+    e = (a * a).tanh() + a
+    q = LayoutPlan(Trace(e))
+    assert q.copies == {}
+    # e=0, tanh 1, a*a 2, a 3: the edge a -> (+) spans 3 levels = 5 virtual ranks of a plain
+    # drawing (2 per level, minus the ends), 2 of the viewer's folded drawing
+    assert q.virtual == 2 * 3 - 2 and q.folded_cost == 4 + 2
+
+
+def test_a_leaf_used_far_apart_is_drawn_once_per_use(copies_in_small_graphs):
+    L, w = far_apart()
+    g = viz.draw_graph(L)
+    i = Trace(L).index[w]
+    src = g.source
+    ids = re.findall(rf"\b(v{i}(?:_\d+)?) \[", src)
+    assert ids == [f"v{i}", f"v{i}_1"]
+    # each copy feeds one op, and the same rows (name, data, grad) are on both
+    uses = {m.group(1): m.group(2) for m in re.finditer(rf"\b(v{i}(?:_\d+)?) -> (o\d+)", src)}
+    assert len(uses) == 2 and len(set(uses.values())) == 2
+    labels = re.findall(rf"\bv{i}(?:_\d+)? \[.*?label=(<<.*?>>)", src, re.S)
+    assert len(labels) == 2 and labels[0] == labels[1] and "grad " in labels[0]
+
+
+def test_small_graphs_are_drawn_as_before():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    e = (a * b + a**2).tanh()
+    e.backward()
+    src = viz.draw_graph(e).source
+    assert not re.search(r"\bv\d+_\d+\b", src)  # no copies
+    assert "nslimit" not in src  # dot's full search, as before
+
+
+def test_the_demo_graph_is_laid_out_and_the_guard_lets_it_through():
+    loss, _ = micrograd_demo()
+    t = Trace(loss)
+    assert len(t.nodes) == 1008
+    p = LayoutPlan(t)
+    assert p.cost < LAYOUT_BUDGET / 5  # ~3,800 (~38,000 without the copies: minutes of dot)
+    src = viz.draw_graph(loss).source  # no GraphTooLargeError at the default max_nodes
+    assert len(re.findall(r"\bv\d+_\d+ \[", src)) > 150  # the parameters' L2 uses
+
+
+def test_the_guard_refuses_at_once_and_says_what_to_do():
+    loss, _ = micrograd_demo((40, 40))  # 8,932 Values; the long edges of its wide sums
+    t0 = time.perf_counter()
+    with pytest.raises(viz.GraphTooLargeError) as e:
+        viz.draw_graph(loss)
+    took = time.perf_counter() - t0
+    assert took < 1.0, f"the guard took {took:.2f} s"
+    msg = str(e.value)
+    assert re.search(r"draw_graph: the graph has \d+ nodes to draw", msg)
+    assert re.search(r"about \d+ s", msg) and f"limit of {LAYOUT_BUDGET}" in msg
+    assert "collapse='module'" in msg and "focus=node" in msg and "max_nodes=None" in msg
+    # the viewer has its own, larger limit; past it, it refuses before recording any step
+    big, _ = micrograd_demo((64, 64))  # 21,964 Values
+    for call in (viz.step_through, lambda r: viz.export_html(r, "never-written.html")):
+        t0 = time.perf_counter()
+        with pytest.raises(viz.GraphTooLargeError, match="collapse='module'"):
+            call(big)
+        assert time.perf_counter() - t0 < 1.0
+    assert not Path("never-written.html").exists()
+    # a number still means "at most this many boxes", and None no limit
+    with pytest.raises(viz.GraphTooLargeError, match="more than max_nodes=100"):
+        viz.draw_graph(micrograd_demo((3, 3))[0], max_nodes=100)
+
+
+# ----------------------------------------------------------------------------------------------
+# in the browser: the copies are one node of the step-through
+
+
+COPY_TEXTS = """svg => Array.from(svg.querySelectorAll("g.node[id^=v]")).map(g => {
+    const t = g.querySelectorAll("text");
+    return [g.id, t[t.length - 1].textContent, g.classList.contains("stepgrad-current")];
+})"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
+def test_the_viewer_steps_the_copies_as_one_node(tmp_path, copies_in_small_graphs):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    L, w = far_apart()
+    i = Trace(L).index[w]
+    path = viz.export_html(L, tmp_path / "copies.html")
+    w.zero_grad()
+    steps = list(backward_steps(L))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.as_uri())
+            running = {}
+            for k, s in enumerate(steps, 1):
+                page.click("button.stepgrad-next")
+                state = page.eval_on_selector("#stepgrad-app svg", COPY_TEXTS)
+                copies = [(text, cur) for gid, text, cur in state if gid.split("_")[0] == f"v{i}"]
+                assert len(copies) == 2
+                running[s.node] = s.grad
+                for parent, _, contribution in s.contributions:
+                    running[parent] = running.get(parent, 0.0) + contribution
+                if w in running:  # both copies show the gradient summed so far, the same text
+                    want = "grad " + format_grad(running[w])
+                    assert copies == [(want, s.node is w)] * 2, f"step {k}"
+                else:
+                    assert {t for t, _ in copies} == {"grad not yet"}
+            w.zero_grad()
+            L.backward()
+            assert running[w] == pytest.approx(w.grad)
+            assert errors == []
+        finally:
+            browser.close()
