@@ -46,7 +46,19 @@ def far_apart():
     return L, w
 
 
-def test_the_plan_counts_levels_copies_and_long_edges_by_hand():
+@pytest.fixture
+def copies_in_small_graphs(monkeypatch):
+    """Per-use boxes in these small graphs too (by default only graphs of COPY_FROM get them)."""
+    monkeypatch.setattr(viz.graph, "COPY_FROM", 0)
+
+
+def test_a_small_graph_keeps_each_leaf_once():
+    L, w = far_apart()
+    assert LayoutPlan(Trace(L)).copies == {}
+    assert viz.draw_graph(L).source.count(f"v{Trace(L).index[w]}_1") == 0
+
+
+def test_the_plan_counts_levels_copies_and_long_edges_by_hand(copies_in_small_graphs):
     L, w = far_apart()
     t = Trace(L)
     p = LayoutPlan(t)
@@ -70,7 +82,7 @@ def test_the_plan_counts_levels_copies_and_long_edges_by_hand():
     assert q.virtual == 2 * 3 - 2 and q.folded_cost == 4 + 2
 
 
-def test_a_leaf_used_far_apart_is_drawn_once_per_use():
+def test_a_leaf_used_far_apart_is_drawn_once_per_use(copies_in_small_graphs):
     L, w = far_apart()
     g = viz.draw_graph(L)
     i = Trace(L).index[w]
@@ -187,7 +199,9 @@ COPY_TEXTS = """svg => Array.from(svg.querySelectorAll("g.node[id^=v]")).map(g =
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing")
 @pytest.mark.parametrize("layout", ["dot", "own"])
-def test_the_viewer_steps_the_copies_as_one_node(tmp_path, monkeypatch, layout):
+def test_the_viewer_steps_the_copies_as_one_node(
+    tmp_path, monkeypatch, copies_in_small_graphs, layout
+):
     sync_api = pytest.importorskip("playwright.sync_api")
     if layout == "own":  # as for a graph too large for dot: viz/layout.py lays it out
         monkeypatch.setattr(steps, "VIEWER_DOT_MAX", 0)

@@ -22,7 +22,7 @@ from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .tape import tape as tape
 
 
-def step_through(root, names=None, rankdir="LR", max_nodes="auto", grad=None, collapse=None):
+def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, collapse=None):
     """A Jupyter widget stepping through `root`'s backward pass (see `viz.widget.step_through`)."""
     from .widget import step_through as make
 

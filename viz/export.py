@@ -52,7 +52,7 @@ def _json_for_script(data):
 
 
 def export_html(
-    root, path, names=None, rankdir="LR", max_nodes="auto", grad=None, title=None, collapse=None
+    root, path, names=None, rankdir=None, max_nodes="auto", grad=None, title=None, collapse=None
 ):
     """Write the step-through viewer of `root`'s backward pass to one offline HTML file.
 

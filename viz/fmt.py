@@ -89,8 +89,8 @@ def array_stats(a):
         text = "all zeros" if lo == 0 else f"all {format_number(lo)}"
     else:
         mean, std = vals.mean(), vals.std()
-        if abs(mean) < 1e-9 * max(abs(lo), abs(hi)):
-            mean = 0.0  # rounding noise of a sum that cancels
+        if abs(mean) < 1e-5 * max(abs(lo), abs(hi)):
+            mean = 0.0  # rounding noise of a sum that cancels (a gradient's mean, often)
         text = f"μ={_g3(mean)} σ={_g3(std)} [{_g3(lo)}, {_g3(hi)}]"
     return " ".join([text, *flags])
 

@@ -152,7 +152,7 @@ def _layer_order(trace, layers, raw):
     return seq
 
 
-def layer_payload(root, names=None, rankdir="LR", max_nodes="auto", grad=None, what="step_through"):
+def layer_payload(root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through"):
     """(svg, data) for the viewer stepping through `root`'s backward one nn layer at a time."""
     trace = Trace(root)
     layers = _Layers(trace, names)

@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Node, backward_steps, toposort
 
 from .deps import require
+from .fit import best_layout
 from .fmt import SMALL, format_grad, format_short
 from .graph import (
     LEGEND,
@@ -408,30 +409,39 @@ def _centre_texts(svg):
     return _NODE.sub(fix, svg)
 
 
-def render_svg(drawing, rankdir="LR"):
+SCREEN = (1260, 560)  # the viewer's graph box on a 1280x720 screen, in CSS pixels
+
+
+def render_svg(drawing, rankdir=None):
     """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing or
     the drawing's layout cost is over VIEWER_DOT_MAX (layout.py takes seconds where dot would
-    take minutes)."""
+    take minutes).
+
+    With rankdir None the direction (and a wrap into rows) is chosen to fit SCREEN.
+    """
     cost = layout_cost(drawing)
     if cost is not None and cost > VIEWER_DOT_MAX:
-        return layout_svg(drawing, rankdir)
+        return layout_svg(drawing, rankdir or "LR")
     graphviz = require("graphviz", "the step-through viewer")
 
-    g = to_digraph(drawing, rankdir)
-    g.graph_attr.update(nodesep="0.1", ranksep="0.2")
-    g.body = [line.replace('margin="0.1,0.04"', 'margin="0.05,0.02"') for line in g.body]
+    def render(rd, bands):
+        g = to_digraph(drawing, rd, bands=bands)
+        g.graph_attr.update(nodesep="0.1", ranksep="0.2")
+        g.body = [line.replace('margin="0.1,0.04"', 'margin="0.05,0.02"') for line in g.body]
+        return g.pipe(format="svg", encoding="utf-8")
+
     try:
-        svg = g.pipe(format="svg", encoding="utf-8")
+        svg = best_layout(drawing, SCREEN, render, rankdir)
     except graphviz.ExecutableNotFound:
         print(NO_DOT + " Using a simpler built-in layout.", file=sys.stderr)
-        return layout_svg(drawing, rankdir)
+        return layout_svg(drawing, rankdir or "LR")
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     return _centre_texts(svg)
 
 
 def viewer_payload(
-    root, names=None, rankdir="LR", max_nodes="auto", grad=None, what="step_through", collapse=None
+    root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through", collapse=None
 ):
     """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data.
 

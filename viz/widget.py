@@ -42,7 +42,7 @@ class StepThrough(anywidget.AnyWidget):
         return len(self.data.get("steps", ()))
 
 
-def step_through(root, names=None, rankdir="LR", max_nodes="auto", grad=None, collapse=None):
+def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, collapse=None):
     """A Jupyter widget that steps through `root`'s backward pass one node at a time.
 
     The current node is highlighted, gradients appear as they are computed, and a panel shows
@@ -53,10 +53,10 @@ def step_through(root, names=None, rankdir="LR", max_nodes="auto", grad=None, co
     Args:
         root: a scalar Value or Tensor (or a Tensor with `grad=` given).
         names: `dict(model.named_parameters())` to label parameters with their dotted names.
-        rankdir: Graphviz direction ("LR" or "TB", ...).
-        max_nodes: "auto" (the default) raises GraphTooLargeError, at once, when the layout
-            would take more than about 30 s (estimated from the graph); a number raises it
-            above that many drawn nodes instead; None: no limit.
+        rankdir: Graphviz direction ("LR" or "TB", ...); None (the default) picks the one
+            that shows the graph largest on a 1280x720 screen, and wraps a long chain of
+            layers into rows stacked like lines of text.
+        max_nodes: raise GraphTooLargeError above this many drawn nodes.
         grad: the seed gradient for a non-scalar root.
         collapse: "module" steps one nn layer at a time (each layer one box, its parameters'
             and its input's gradients complete at its step); "open layer" (or `o`, or a
