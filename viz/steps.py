@@ -26,6 +26,7 @@ from .graph import (
     build_drawing,
     check_cost,
     count_nodes,
+    layout_cost,
     to_digraph,
     too_large,
 )
@@ -35,6 +36,9 @@ from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, nam
 VIEWER_BUDGET = 120_000
 """max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
 (a large graph is laid out by viz/layout.py, whose time grows with its cost; about 30 s here)."""
+VIEWER_DOT_MAX = 12_000
+"""The largest layout cost the viewer gives to Graphviz's dot (a few seconds); a larger graph
+is laid out by viz/layout.py."""
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
     "Backward has not started: no gradient is computed yet.\n"
@@ -418,10 +422,15 @@ SCREEN = (1260, 560)  # the viewer's graph box on a 1280x720 screen, in CSS pixe
 
 
 def render_svg(drawing, rankdir=None):
-    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing.
+    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing or
+    the drawing's layout cost is over VIEWER_DOT_MAX (layout.py takes seconds where dot would
+    take minutes).
 
     With rankdir None the direction (and a wrap into rows) is chosen to fit SCREEN.
     """
+    cost = layout_cost(drawing)
+    if cost is not None and cost > VIEWER_DOT_MAX:
+        return layout_svg(drawing, rankdir or "LR")
     graphviz = require("graphviz", "the step-through viewer")
 
     def render(rd, bands):
