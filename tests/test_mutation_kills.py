@@ -814,3 +814,99 @@ def test_the_scalar_backward_loop_is_compiled_under_its_own_name():
     (x * x).backward()
     assert engine._backward_floats.__code__.co_filename == "<autograd scalar backward>"
     assert engine._backward_floats.__name__ == "_backward_floats"
+
+
+# ----------------------------------------------------------------------------------------------
+# the general backward driver (_run): hooks, steps, wrt, create_graph
+
+
+def test_backward_driver_refuses_what_is_not_a_node_or_needs_no_grad():
+    with pytest.raises(TypeError, match=r"^backward: expected a Value or Tensor, got float$"):
+        engine.gradients(3.0, [Value(1.0)])
+    with pytest.raises(engine.BackwardError) as err:
+        Tensor([1.0]).backward(grad=np.ones(1))
+    assert str(err.value) == (
+        "backward: this node does not require grad (a leaf created with requires_grad=False "
+        "or under no_grad), so there is nothing to differentiate"
+    )
+    with pytest.raises(TypeError, match=r"^gradients: inputs must be Values or Tensors, got int$"):
+        engine.gradients(Value(1.0) * 2.0, [1])
+
+
+def test_hooks_chain_and_may_remove_themselves_while_they_run():
+    x = Value(1.0)
+    h = x * 3.0
+    seen = []
+    handles = []
+
+    def once(g):
+        seen.append(("once", g))
+        handles[0].remove()
+        return g * 10.0
+
+    handles.append(h.register_hook(once))
+    h.register_hook(lambda g: seen.append(("then", g)))
+    (h * 2.0).backward()
+    assert seen == [("once", 2.0), ("then", 20.0)] and h.grad == 20.0 and x.grad == 60.0
+    seen.clear()
+    x.grad = 0.0
+    (h * 2.0).backward()
+    assert seen == [("then", 2.0)] and x.grad == 6.0
+
+
+def test_a_leaf_with_a_hook_owns_its_gradient_array():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(2), requires_grad=True)
+    a.register_hook(lambda g: None)
+    (a + b).backward(grad=np.array([1.0, 2.0]))  # hooks on: the general driver
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad[0] = 9.0
+    assert b.grad.tolist() == [1.0, 2.0]
+    (a + b).backward(grad=np.array([1.0, 1.0]))
+    assert a.grad.tolist() == [10.0, 3.0] and b.grad.tolist() == [2.0, 3.0]
+
+
+def test_steps_on_tensors_give_local_derivatives_and_indices():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
+    w = Tensor(np.array([3.0, -1.0]), requires_grad=True, label="w")
+    y = (x * w).sum()
+    steps = list(engine.backward_steps(y))
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert [s.node.op or s.node.label for s in steps] == ["sum", "mul", "x", "w"]
+    mul = steps[1]
+    assert mul.grad.tolist() == [1.0, 1.0]
+    (px, lx, cx), (pw, lw, cw) = mul.contributions
+    assert px is x and lx.tolist() == [3.0, -1.0] and cx.tolist() == [3.0, -1.0]
+    assert pw is w and lw.tolist() == [1.0, 2.0] and cw.tolist() == [1.0, 2.0]
+    assert steps[3].contributions == () and steps[3].grad.tolist() == [1.0, 2.0]
+    assert repr(steps[0]) == "Step(0: sum, grad=1.)"
+    assert repr(steps[2]) == "Step(2: x, grad=[ 3., -1.])"
+    z = Value(2.0)
+    (last,) = list(engine.backward_steps(z * 1.0))[1:]
+    assert repr(last) == "Step(1: leaf, grad=1.0)"
+
+
+def test_create_graph_leaves_plain_numbers_in_intermediate_grads():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * x
+    y = (h * 3.0).sum()
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Tensor) and x.grad.data.tolist() == [6.0, 12.0]
+    assert h.grad.__class__ is np.ndarray and h.grad.tolist() == [3.0, 3.0]
+    v = Value(2.0)
+    hv = v * v
+    (hv * 3.0).backward(create_graph=True)
+    assert isinstance(v.grad, Value) and v.grad.data == 12.0 and hv.grad == 3.0
+
+
+def test_gradients_with_respect_to_intermediates_leave_every_grad_as_it_was():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.grad = np.array([5.0, 5.0])
+    h = x * 2.0
+    y = (h * h).sum()
+    (gh,) = engine.gradients(y, [h])
+    assert gh.tolist() == [4.0, 8.0] and h.grad is None  # h stood in for a leaf
+    (gx,) = engine.gradients(y, [x])
+    assert gx.tolist() == [8.0, 16.0] and x.grad.tolist() == [5.0, 5.0]
+    (gh2,) = engine.gradients(y, [h], create_graph=True)
+    assert isinstance(gh2, Tensor) and gh2.data.tolist() == [4.0, 8.0]
