@@ -25,6 +25,7 @@ from autograd import (
     no_grad,
     op,
     ops,
+    toposort,
 )
 from autograd.engine import AnomalyError, describe, scope
 
@@ -910,3 +911,52 @@ def test_gradients_with_respect_to_intermediates_leave_every_grad_as_it_was():
     assert gx.tolist() == [8.0, 16.0] and x.grad.tolist() == [5.0, 5.0]
     (gh2,) = engine.gradients(y, [h], create_graph=True)
     assert isinstance(gh2, Tensor) and gh2.data.tolist() == [4.0, 8.0]
+
+
+def _consumers_come_first(order):
+    pos = {n: i for i, n in enumerate(order)}
+    for n in order:
+        for p in n.parents:
+            if p in pos:
+                assert pos[p] > pos[n], (p, n)
+
+
+def test_toposort_order_stop_nodes_and_what_takes_no_part():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    d = c + a
+    e = d * c
+    order = toposort(e)
+    assert [n.label or n.op for n in order] == ["mul", "add", "mul", "a", "b"]
+    assert order[0] is e and order[2] is c and len(set(order)) == 5
+    _consumers_come_first(order)
+    stopped = toposort(e, stop={c})
+    assert [n.label or n.op for n in stopped] == ["mul", "add", "a", "mul"]
+    const = Tensor(np.ones(2))  # needs no grad: left out
+    w = Tensor(np.ones(2), requires_grad=True)
+    f = ops.concatenate(w * const, const, w * 2.0)
+    order = toposort(f)
+    assert const not in order and w in order and len(order) == 4
+    _consumers_come_first(order)
+    assert toposort(w) == [w]
+
+
+def test_leaf_roots_accumulate_and_a_given_seed_is_used():
+    x = Value(1.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    t.backward(grad=np.ones(2))
+    t.backward(grad=np.array([1.0, 3.0]))
+    assert t.grad.tolist() == [2.0, 4.0]
+    y = Value(2.0)
+    (y * 3.0).backward(grad=2.0)
+    assert y.grad == 6.0
+    z = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (z * 3.0).backward(grad=np.array([1.0, -1.0]))
+    assert z.grad.tolist() == [3.0, -3.0]
+    with pytest.raises(
+        engine.BackwardError, match=r"^backward: the root has shape \(2,\) \(not a scalar\)"
+    ):
+        (z * 3.0).backward()
