@@ -19,6 +19,7 @@ from autograd import (
     Value,
     conv2d,
     detect_anomaly,
+    embedding,
     engine,
     gradcheck,
     max_pool2d,
@@ -960,3 +961,70 @@ def test_leaf_roots_accumulate_and_a_given_seed_is_used():
         engine.BackwardError, match=r"^backward: the root has shape \(2,\) \(not a scalar\)"
     ):
         (z * 3.0).backward()
+
+
+# ----------------------------------------------------------------------------------------------
+# every rule on the create_graph path: the first gradient made of nodes equals the plain one,
+# and it differentiates right (second order against central differences)
+
+_IDX = np.array([0, 2, 0])
+SECOND_ORDER = {
+    "add": (lambda x, y: ((x + y) ** 2).sum(), (2, 3), (3,)),
+    "sub": (lambda x, y: ((x - y) ** 2).sum(), (2, 3), (2, 1)),
+    "mul": (lambda x, y: (x * y * x).sum(), (2, 3), (3,)),
+    "div": (lambda x, y: (x / (y * y + 1.0)).sum(), (2, 3), (3,)),
+    "pow": (lambda x: ((x * x + 0.5) ** 1.5).sum(), (2, 3)),
+    "rpow": (lambda x: (2.0 ** (x * x)).sum(), (2, 3)),
+    "pow_var": (lambda x, y: ((x * x + 0.5) ** (y * 0.5)).sum(), (2, 3), (3,)),
+    "maximum": (lambda x, y: (ops.maximum(x, y) ** 2).sum(), (2, 3), (2, 3)),
+    "neg": (lambda x: ((-x) ** 3).sum(), (2, 3)),
+    "abs": (lambda x: (abs(x) ** 3).sum(), (2, 3)),
+    "exp": (lambda x: x.exp().sum(), (2, 3)),
+    "log": (lambda x: (x * x + 0.5).log().sum(), (2, 3)),
+    "sqrt": (lambda x: (x * x + 0.5).sqrt().sum(), (2, 3)),
+    "tanh": (lambda x: x.tanh().sum(), (2, 3)),
+    "sigmoid": (lambda x: x.sigmoid().sum(), (2, 3)),
+    "relu": (lambda x: (x.relu() ** 2).sum(), (2, 3)),
+    "clip": (lambda x: (x.clip(-0.5, 0.5) ** 2).sum(), (2, 3)),
+    "sum": (
+        lambda x: (x.sum(axis=1) ** 2).sum() + (x.sum(axis=0, keepdims=True) ** 3).sum(),
+        (2, 3),
+    ),
+    "mean": (lambda x: (x.mean(axis=-1) ** 2).sum() + x.mean() ** 2, (2, 3)),
+    "max": (
+        lambda x: (x.max(axis=1) ** 2).sum() + (x.max(axis=0, keepdims=True) ** 2).sum(),
+        (2, 3),
+    ),
+    "min": (lambda x: (x.min(axis=0) ** 2).sum() + x.min() ** 2, (2, 3)),
+    "broadcast_to": (lambda x: (x.broadcast_to((4, 2, 3)) ** 2).sum(), (2, 1)),
+    "reshape": (lambda x: (x.reshape((3, 2)) ** 2 * np.arange(6.0).reshape(3, 2)).sum(), (2, 3)),
+    "transpose": (
+        lambda x: (x.transpose((2, 0, 1)) ** 2 * np.arange(24.0).reshape(4, 2, 3)).sum(),
+        (2, 3, 4),
+    ),
+    "getitem": (lambda x: (x[_IDX] ** 2).sum() + (x[1:, ::2] ** 3).sum(), (3, 4)),
+    "concatenate": (
+        lambda x, y: (ops.concatenate(x, y * y, axis=1) ** 2 * np.arange(10.0).reshape(2, 5)).sum(),
+        (2, 3),
+        (2, 2),
+    ),
+    "stack": (
+        lambda x, y: (ops.stack(x, y, axis=1) ** 2 * np.arange(12.0).reshape(2, 2, 3)).sum(),
+        (2, 3),
+        (2, 3),
+    ),
+    "matmul": (lambda a, b: ((a @ b) ** 2).sum(), (2, 3), (3, 4)),
+    "matmul_vm": (lambda a, b: ((a @ b) ** 2).sum(), (3,), (3, 4)),
+    "matmul_mv": (lambda a, b: ((a @ b) ** 2).sum(), (2, 3), (3,)),
+    "matmul_vv": (lambda a, b: (a @ b) ** 2, (3,), (3,)),
+    "matmul_batched": (lambda a, b: ((a @ b) ** 2).sum(), (2, 2, 3), (3, 2)),
+    "softmax": (lambda x: (x.softmax(axis=0) ** 2 * np.arange(6.0).reshape(2, 3)).sum(), (2, 3)),
+    "log_softmax": (lambda x: (x.log_softmax() ** 2).sum(), (2, 3)),
+    "embedding": (lambda w: (embedding(w, [[0, 2], [2, 2]]) ** 2).sum(), (3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order_of_every_rule(name):
+    f, *shapes = SECOND_ORDER[name]
+    _second_order_agrees(f, *shapes, seed=len(name))
