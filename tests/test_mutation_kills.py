@@ -543,6 +543,15 @@ def test_mean_forward_over_axes_and_of_empty_arrays():
         assert np.isnan(ops._mean(np.zeros((0,))))
         assert ops._mean(np.zeros((0, 3)), axis=1).shape == (0,)
         assert np.isnan(ops._mean(np.zeros((0, 3)), axis=0)).all()
+        assert ops._mean(np.zeros((0, 3)), axis=1, keepdims=True).shape == (0, 1)
+    m = ops.mean(Tensor(x, requires_grad=True))  # the rule called directly: its defaults
+    assert m.shape == () and m.data == 11.5
+    m.backward()
+    assert m.parents[0].grad.tolist() == np.full((2, 3, 4), 1 / 24).tolist()
+    r = ops.mean(Tensor(x, requires_grad=True), axis=1)
+    assert r.shape == (2, 4)
+    r.backward(grad=np.ones((2, 4)))
+    np.testing.assert_allclose(r.parents[0].grad, np.full((2, 3, 4), 1 / 3))
     assert ops._size_ratio((2, 3, 4), (2, 4)) == 3 and ops._size_ratio((2, 3), ()) == 6
     assert ops._size_ratio((0, 3), (0,)) == 0 and ops._size_ratio((0,), ()) == 0
 
