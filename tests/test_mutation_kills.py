@@ -1037,3 +1037,30 @@ SECOND_ORDER = {
 def test_second_order_of_every_rule(name):
     f, *shapes = SECOND_ORDER[name]
     _second_order_agrees(f, *shapes, seed=len(name))
+
+
+def test_messages_of_the_node_protocol_and_of_a_custom_vjp_of_the_wrong_form():
+    with pytest.raises(AttributeError, match=r"^Value has no attribute 'nonexistent'$"):
+        Value(1.0).nonexistent  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^Tensor has no attribute 'nonexistent'$"):
+        Tensor([1.0]).nonexistent  # noqa: B018
+    assert (Tensor([1.0], requires_grad=True) * 2.0).requires_grad is True
+    assert Tensor([1.0]).requires_grad is False and Value(1.0).label == ""
+    two = Op("two", lambda a, b: a + b, lambda g, out, a, b: (g,))
+    msg = r"^two: its vjp must return a tuple with one gradient per input \(2\), got 1 gradients$"
+    with pytest.raises(engine.BackwardError, match=msg):
+        two(Value(1.0), Value(2.0)).backward()
+    with pytest.raises(engine.BackwardError, match=msg):
+        two(Tensor([1.0], requires_grad=True), Tensor([2.0])).backward(grad=np.ones(1))
+    with pytest.raises(engine.BackwardError, match=msg):
+        engine.gradients(two(Value(1.0), Value(2.0)), [Value(1.0)])
+    bare = Op("bare", lambda a: a, lambda g, out, a: g)
+    msg = r"^bare: its vjp must return a tuple with one gradient per input \(1\), got "
+    with pytest.raises(engine.BackwardError, match=msg + "ndarray$"):
+        bare(Tensor([1.0], requires_grad=True)).backward(grad=np.ones(1))
+    with pytest.raises(engine.BackwardError, match=msg + "float$"):
+        bare(Value(1.0)).backward()
+    listed = Op("listed", lambda a: a, lambda g, out, a: [g * 2.0])  # a list is accepted
+    t = Tensor([1.0], requires_grad=True)
+    listed(t).backward(grad=np.ones(1))
+    assert t.grad.tolist() == [2.0]
