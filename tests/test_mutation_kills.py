@@ -715,6 +715,12 @@ def test_rules_called_directly_use_their_own_defaults_in_forward_and_vjp():
     ops.min_(x, axis=1).sum().backward()
     assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     x.grad = None
+    ops.sum_(x, axis=1).backward(grad=np.array([1.0, 2.0]))
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    x.grad = None
+    ops.sum_(x).backward()
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    x.grad = None
     ops.max_(x).backward()
     assert x.grad.tolist() == [[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]
     x.grad = None
