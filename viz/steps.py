@@ -491,6 +491,7 @@ def viewer_payload(
     if q is not None:
         data["quiz"] = q
     data["tape"] = make_tape(root, names, grad).to_data()
+    data["tapeNames"] = {f"v{i}": n for i, n in disp.items()}  # the names the boxes show
     data["tapeOpen"] = bool(tape)
     d = build_drawing(
         trace,

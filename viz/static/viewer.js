@@ -810,6 +810,7 @@ function quiz(ctl) {
 
 function tapePanel(ctl) {
   const tape = ctl.data.tape;
+  const names = ctl.data.tapeNames || {};
   const steps = ctl.steps;
   const side = ctl.addSide("tape");
   side.classList.add("stepgrad-tape");
@@ -835,7 +836,11 @@ function tapePanel(ctl) {
       val.className = "stepgrad-tape-value";
       const where = document.createElement("span");
       where.className = "stepgrad-tape-where";
-      where.textContent = line.where ? `# ${line.where}` : "";
+      // the name its box shows, when the line does not say it already (v7 = v3 * v5  # mul_7)
+      const name = kind === "forward" ? names[line.node] : "";
+      const said = !name || line.code.endsWith(`(${name})`) || line.code.endsWith(`= ${name}`);
+      const notes = [said ? "" : name, line.where || ""].filter((t) => t);
+      where.textContent = notes.length ? `# ${notes.join(" · ")}` : "";
       if (kind === "forward") val.textContent = line.value ? ` = ${line.value}` : "";
       row.append(code, val, where);
       list.append(row);
@@ -865,7 +870,7 @@ function tapePanel(ctl) {
 
   // scroll the list so that the row is in view, without moving the page
   function into(list, row) {
-    const top = row.offsetTop - list.offsetTop;
+    const top = row.offsetTop; // the list is position: relative, the rows' offsetParent
     if (top < list.scrollTop || top + row.offsetHeight > list.scrollTop + list.clientHeight) {
       list.scrollTop = Math.max(0, top - list.clientHeight / 3);
     }
@@ -876,6 +881,7 @@ function tapePanel(ctl) {
     const node = k > 0 ? steps[k - 1].node : null;
     let firstF = null;
     let firstB = null;
+    let firstInto = null;
     for (const { row, line } of rows.forward) {
       const on = line.node === node;
       row.classList.toggle("stepgrad-tape-current", on);
@@ -883,7 +889,10 @@ function tapePanel(ctl) {
     }
     for (const { row, val, line } of rows.backward) {
       const on = k > 0 && line.step === k - 1;
+      const into = k > 0 && !on && line.node === node && line.step < k - 1;
       row.classList.toggle("stepgrad-tape-current", on);
+      row.classList.toggle("stepgrad-tape-into", into); // the lines that summed its gradient
+      if (into && !firstInto) firstInto = row;
       row.classList.toggle("stepgrad-tape-future", line.step >= k);
       const hide =
         quizOn && (line.step >= k || ctl.hidden(line.node) || ctl.hidden(steps[line.step].node));
@@ -892,7 +901,7 @@ function tapePanel(ctl) {
     }
     if (side.hidden) return;
     if (firstF) into(parts.forward, firstF);
-    if (firstB) into(parts.backward, firstB);
+    if (firstB || firstInto) into(parts.backward, firstB || firstInto);
     else if (k === 0) parts.backward.scrollTop = 0;
   }
   ctl.onStep((k) => update(k));
