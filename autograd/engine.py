@@ -9,6 +9,7 @@ ends (to wrap plain numbers it is given).
 
 import math
 import os
+import re
 import sys
 
 import numpy as np
@@ -337,6 +338,66 @@ def finish(out, op, a, b, ctx=None, requires_grad=True):
                 f"{op.name} produced {bad} in the forward pass at {where}; inputs: {shown}"
             )
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# float(v), math.exp(v), round(v) on a node that takes part in a graph: refuse, do not cut it
+
+_CALL = re.compile(r"\b(?:math|cmath|np|numpy)\.(\w+)\s*\(")
+
+
+def _call_site(depth):
+    """(source of the call being made at `depth` frames up, 'file:line'), or ('', '')."""
+    import linecache
+
+    try:
+        f = sys._getframe(depth + 1)
+    except ValueError:
+        return "", ""
+    where = f"{f.f_code.co_filename}:{f.f_lineno}"
+    try:
+        line, end, col, end_col = list(f.f_code.co_positions())[f.f_lasti // 2]
+    except (IndexError, ValueError, AttributeError):
+        return "", where
+    if line is None or line != end or col is None or end_col is None:
+        return "", where
+    return linecache.getline(f.f_code.co_filename, line)[col:end_col], where
+
+
+def float_cut_error(node, what, depth=2):
+    """The TypeError for float()/int()/round()/math.*() on a node that takes part in a graph.
+
+    `what` is the conversion ('float', 'int', 'round'); `depth` the frames between the user's
+    call and this function. The message names the call and the stepgrad method to use instead.
+    """
+    from . import interop
+
+    kind = type(node).__name__
+    source, where = _call_site(depth)
+    m = _CALL.search(source)
+    fn = m.group(1) if m else what
+    arg = source[m.end() :].rsplit(")", 1)[0].strip() if m else ""
+    if not arg and source.startswith(f"{what}(") and source.endswith(")"):
+        arg = source[len(what) + 1 : -1].strip()
+    arg = arg.split(",")[0].strip() if what == "round" else arg
+    if arg and not arg.isidentifier():
+        arg = f"({arg})"
+    elif not arg:
+        arg = node.label if node.label.isidentifier() else "v"
+    method = interop._SPELLING.get(fn, "") if m else ""
+    method = method.replace("x", arg, 1) if method.startswith("x") else ""
+    role = f"made by {node.op}" if node._op is not None else "a leaf that requires grad"
+    instead = (
+        f"use {method}"
+        if method
+        else (f"use {kind} methods ({arg}.exp(), {arg}.log(), ...) or a custom op (autograd.op)")
+    )
+    return TypeError(
+        f"{source or f'{what}({arg})'}{f' at {where}' if where else ''}: {fn}() would turn the "
+        f"{kind} {arg} ({role}) into a plain number and cut it out of the graph, so gradients "
+        f"would be wrong without a word. To keep the gradient, {instead}; to take the number "
+        f"on purpose, use {arg}.data or {arg}.item() (f'{{{arg}:.3f}}' and comparisons work too)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -418,6 +418,28 @@ class Tensor(Node):
     def __bool__(self):
         return bool(self.data)
 
+    # float()/int() would cut the graph: only a one-element constant gives its number this way
+    def __float__(self):
+        return float(self._number("float"))
+
+    def __int__(self):
+        return int(self._number("int"))
+
+    def __format__(self, spec):
+        """f"{t:.3f}" formats a one-element Tensor's number; f"{t}" gives the repr."""
+        if not spec:
+            return repr(self)
+        return format(self.data.item() if self.data.size == 1 else self.data, spec)
+
+    def _number(self, what):
+        if self._op is not None or self.requires_grad:
+            raise engine.float_cut_error(self, what, depth=3)
+        if self.data.size != 1:
+            raise TypeError(
+                f"{what}(): only a one-element Tensor converts to a number, shape is {self.shape}"
+            )
+        return self.data.item()
+
     def __iter__(self):
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor (use .item() for its number)")

@@ -175,10 +175,28 @@ class Value(Node):
 
     __hash__ = Node.__hash__
 
+    # --- numbers out: float()/int()/round() would cut the graph, so only constants allow them -
     def __float__(self):
+        if self._op is not None or self.requires_grad:
+            raise engine.float_cut_error(self, "float")
         return self.data
 
+    def __int__(self):
+        if self._op is not None or self.requires_grad:
+            raise engine.float_cut_error(self, "int")
+        return int(self.data)
+
+    def __round__(self, ndigits=None):
+        if self._op is not None or self.requires_grad:
+            raise engine.float_cut_error(self, "round")
+        return round(self.data, ndigits)
+
+    def __format__(self, spec):
+        """f"{v:.3f}" formats the number; f"{v}" gives the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
     def item(self):
+        """The number, taken on purpose (no gradient flows through it)."""
         return self.data
 
     # --- what the engine asks of a front end -----------------------------------------------
