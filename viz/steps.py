@@ -26,6 +26,7 @@ from .graph import (
     build_drawing,
     check_cost,
     count_nodes,
+    layout_cost,
     to_digraph,
     too_large,
 )
@@ -35,6 +36,9 @@ from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, nam
 VIEWER_BUDGET = 120_000
 """max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
 (a large graph is laid out by viz/layout.py, whose time grows with its cost; about 30 s here)."""
+VIEWER_DOT_MAX = 12_000
+"""The largest layout cost the viewer gives to Graphviz's dot (a few seconds); a larger graph
+is laid out by viz/layout.py."""
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
     "Backward has not started: no gradient is computed yet.\n"
@@ -270,19 +274,34 @@ def run_steps(trace, grad=None):
 
 def describe_step(trace, s, R, disp):
     """The panel lines of one engine step: its complete gradient, then one rule per parent."""
+    return [line for line, _, _ in describe_parts(trace, s, R, disp)]
+
+
+def describe_parts(trace, s, R, disp):
+    """The panel lines of one step as (line, owner, masked): `owner` the node id whose gradient
+    the line's numbers add to (None: no gradient number in it), `masked` the line with those
+    numbers hidden (what the quiz shows before that gradient is answered)."""
     index = trace.index
     i = index[s.node]
     name, n = disp(i), s.node
     tensor = isinstance(s.grad, np.ndarray)
+    me = f"v{i}"
     if i == 0:
-        lines = [f"d{R}/d{R} = {_seed_text(s.grad)}   (the seed: backward starts here)"]
+        parts = [
+            (f"d{R}/d{R} = {_seed_text(s.grad)}   (the seed: backward starts here)", None, None)
+        ]
     else:
-        lines = [
-            f"d{R}/d{name} = {_short(s.grad)}   (complete: every use of {name} has passed it back)"
+        parts = [
+            (
+                f"d{R}/d{name} = {_short(s.grad)}   (complete: every use of {name} has passed "
+                "it back)",
+                me,
+                f"d{R}/d{name} = ?   (your turn: type it below)",
+            )
         ]
     if not s.contributions:
         what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"
-        lines.append(f"{name} is a leaf ({what}): nothing to pass on")
+        parts.append((f"{name} is a leaf ({what}): nothing to pass on", None, None))
     operands = n.operands
 
     data_names = constant_names(trace)
@@ -294,12 +313,16 @@ def describe_step(trace, s, R, disp):
 
     for p, local, contrib in s.contributions:
         pn = disp(index[p])
+        owner = f"v{index[p]}"
         if tensor or isinstance(contrib, np.ndarray):
             k = next((j for j, o in enumerate(operands) if o is p), 0)
-            lines.extend(tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node))
+            for line in tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node):
+                hidden = "    = ?" if line.startswith("    = ") else line
+                parts.append((line, owner, hidden))
         else:
-            lines.append(scalar_line(R, name, pn, s.grad, local, contrib))
-    return lines
+            line = scalar_line(R, name, pn, s.grad, local, contrib)
+            parts.append((line, owner, f"d{R}/d{pn} += d{R}/d{name} * ∂{name}/∂{pn} = ?"))
+    return parts
 
 
 def _room_for_blank(text):
@@ -308,10 +331,12 @@ def _room_for_blank(text):
     return text + "\u2007" * short if short > 0 else text
 
 
-def record(trace, names=None, grad=None, ran=None):
+def record(trace, names=None, grad=None, ran=None, masks=False):
     """Run backward step by step on the traced root and describe each step; restore .grad.
 
-    `ran`: the (order, steps) of `run_steps` when the caller has them already.
+    `ran`: the (order, steps) of `run_steps` when the caller has them already. `masks`: each
+    step also gets `owners` and `masked` (the quiz hides a line's numbers until the gradients
+    they add to are answered; see `describe_parts`).
     Returns (display names {number: name}, the longest gradient text of each node, the data).
     """
     all_names = display_names(trace, names)
@@ -337,8 +362,18 @@ def record(trace, names=None, grad=None, ran=None):
             t = _grad_text(running[j])
             texts.setdefault(j, set()).add(t)
             sets.append([f"v{j}", "grad " + t])
-        lines = describe_step(trace, s, R, in_formula)
-        out.append({"node": f"v{i}", "name": disp(i), "op": s.node.op, "lines": lines, "set": sets})
+        parts = describe_parts(trace, s, R, in_formula)
+        step = {
+            "node": f"v{i}",
+            "name": disp(i),
+            "op": s.node.op,
+            "lines": [line for line, _, _ in parts],
+            "set": sets,
+        }
+        if masks:
+            step["owners"] = [owner for _, owner, _ in parts]
+            step["masked"] = [line if m is None else m for line, _, m in parts]
+        out.append(step)
     longest = {i: _room_for_blank(max(ts, key=len)) for i, ts in texts.items()}
     data = {
         "root": "v0",
@@ -418,10 +453,15 @@ SCREEN = (1260, 560)  # the viewer's graph box on a 1280x720 screen, in CSS pixe
 
 
 def render_svg(drawing, rankdir=None):
-    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing.
+    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing or
+    the drawing's layout cost is over VIEWER_DOT_MAX (layout.py takes seconds where dot would
+    take minutes).
 
     With rankdir None the direction (and a wrap into rows) is chosen to fit SCREEN.
     """
+    cost = layout_cost(drawing)
+    if cost is not None and cost > VIEWER_DOT_MAX:
+        return layout_svg(drawing, rankdir or "LR")
     graphviz = require("graphviz", "the step-through viewer")
 
     def render(rd, bands):
@@ -441,11 +481,23 @@ def render_svg(drawing, rankdir=None):
 
 
 def viewer_payload(
-    root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through", collapse=None
+    root,
+    names=None,
+    rankdir=None,
+    max_nodes="auto",
+    grad=None,
+    what="step_through",
+    collapse=None,
+    quiz=False,
+    rtol=0.01,
+    atol=0.001,
+    tape=False,
 ):
     """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data.
 
-    `collapse="module"`: one box and one step per nn layer (viz/layers.py).
+    `collapse="module"`: one box and one step per nn layer (viz/layers.py). `quiz`: see
+    `viz.quiz.quiz_payload` (data["quiz"]). The tape (`viz.tape`) always comes along as
+    data["tape"]; `tape=True` opens its panel at the start.
     """
     if collapse is not None:
         if collapse != "module":
@@ -453,15 +505,30 @@ def viewer_payload(
                 f"{what}: collapse must be None (node by node) or 'module' (one step per nn "
                 f"layer), got {collapse!r}"
             )
+        if quiz is not False and quiz is not None:
+            raise ValueError(
+                f"{what}: quiz= asks node by node, so it does not go with collapse='module'; "
+                "leave out collapse= (or quiz=)"
+            )
         from .layers import layer_payload
 
         return layer_payload(root, names, rankdir, max_nodes, grad, what)
+    from .quiz import quiz_payload
+    from .tape import tape as make_tape
+
     trace = Trace(root)
     if max_nodes == "auto":  # refuse at once, before the steps are recorded
         check_cost(LayoutPlan(trace), what, folded=True, budget=VIEWER_BUDGET)
     elif max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)
-    disp, longest, data = record(trace, names, grad)
+    ran = run_steps(trace, grad)
+    disp, longest, data = record(trace, names, grad, ran=ran, masks=bool(quiz))
+    q = quiz_payload(trace, ran[1], [disp[i] for i in range(len(disp))], quiz, rtol, atol, what)
+    if q is not None:
+        data["quiz"] = q
+    data["tape"] = make_tape(root, names, grad).to_data()
+    data["tapeNames"] = {f"v{i}": n for i, n in disp.items()}  # the names the boxes show
+    data["tapeOpen"] = bool(tape)
     d = build_drawing(
         trace,
         names={trace.nodes[i]: n for i, n in disp.items()},
