@@ -158,6 +158,15 @@ def test_the_viewer_fits_a_1280x720_screen_legibly(page, tmp_path, which):
             k,
         )
         assert overflowing(page, ".stepgrad-graph svg") == [], f"{which} at step {k}"
+    if which == "digits":  # one row per layer, read top to bottom like lines of text
+        tops = page.eval_on_selector(
+            ".stepgrad-graph svg",
+            """svg => Object.fromEntries(Array.from(svg.querySelectorAll("g.node")).map(g =>
+                [g.querySelector("text").textContent, g.getBoundingClientRect().top]))""",
+        )
+        rows = [tops[f"layers.{k} · matmul"] for k in range(3)]
+        assert rows[0] + 20 < rows[1] and rows[1] + 20 < rows[2], rows
+        assert tops["loss = neg"] > rows[2]
     shot = page.screenshot(path=str(tmp_path / f"{which}.png"))
     assert len(shot) > 10_000  # a real picture was taken (what it shows is checked above)
     assert page.errors == []

@@ -1,11 +1,12 @@
 """Fitting a drawing to a screen: which direction, and where to wrap a long chain into rows.
 
 Before Graphviz runs, the size of every box is estimated from its text (viz/font.py) and the
-boxes are put in ranks (a longest path from the inputs, each leaf just before its first use,
-as Graphviz's own ranking does). That gives the extent of the drawing left to right ("LR") and
-top to bottom ("TB"); `plan` takes the one that can be shown larger on the screen. A chain much
-wider than the screen (a Tensor model: layer after layer) is cut into bands where only one or
-two edges cross (between two layers), and the bands are stacked like lines of text.
+boxes are put in ranks (the longest path to the root, so each leaf sits just before its first
+use, as in Graphviz's own ranking). That gives the extent of the drawing left to right ("LR")
+and top to bottom ("TB"). A chain much wider than the screen (a Tensor model: layer after
+layer) can be cut into bands where one edge crosses (between two layers where there are such),
+the bands stacked like lines of text. `candidates` lists these ways, best estimate first;
+`best_layout` lays out the first few with Graphviz and keeps the one shown largest.
 """
 
 from .font import ROOM, text_width
@@ -91,11 +92,6 @@ def candidates(d, screen, rankdir=None, wrap=True):
             out.append(("LR", band, s))
     out.sort(key=lambda c: -c[2])
     return out
-
-
-def plan(d, screen, rankdir=None, wrap=True):
-    """The layout of `d` with the best estimated fit on `screen`: (rankdir, bands, scale)."""
-    return candidates(d, screen, rankdir, wrap)[0]
 
 
 def svg_scale(svg, screen):

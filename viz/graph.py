@@ -752,7 +752,7 @@ def _box_attrs(box):
 def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
     """The Drawing as a `GraphDrawing` (a graphviz.Digraph that explains a missing `dot`).
 
-    `bands` {box id: band} (from `viz.fit.plan`) wraps a long drawing: each band is laid out
+    `bands` {box id: band} (from `viz.fit.candidates`) wraps a long drawing: each band is laid out
     on its own, the bands stacked top to bottom, and the few edges between them do not
     constrain the layout.
     """
