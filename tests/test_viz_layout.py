@@ -127,7 +127,7 @@ def test_the_guard_refuses_at_once_and_says_what_to_do():
     assert re.search(r"about \d+ s", msg) and f"limit of {LAYOUT_BUDGET}" in msg
     assert "collapse='module'" in msg and "focus=node" in msg and "max_nodes=None" in msg
     # the viewer has its own, larger limit; past it, it refuses before recording any step
-    big, _ = micrograd_demo((64, 64))  # 21,964 Values
+    big, _ = micrograd_demo((50, 50))  # 13,662 Values
     pytest.importorskip("viz.widget")  # importing anywidget is not the guard's time
     for call in (viz.step_through, lambda r: viz.export_html(r, "never-written.html")):
         t0 = time.perf_counter()

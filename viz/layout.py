@@ -245,7 +245,7 @@ def layout_svg(d, rankdir="LR"):
         rx = h / 2 if b.kind == "op" else 6 if b.kind == "value" else 0
         dash = ' stroke-dasharray="3,2"' if b.kind == "constant" else ""
         out.append(
-            f'<g id="{b.id}" class="node"><title>{b.id}</title>'
+            f'<g id="{b.id}" class="node">'
             f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
             f'rx="{rx:.1f}" fill="{b.fill}" stroke="{b.border}" '
             f'stroke-width="{b.penwidth}"{dash}/>'
