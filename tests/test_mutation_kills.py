@@ -19,12 +19,14 @@ from autograd import (
     Value,
     conv2d,
     detect_anomaly,
+    embedding,
     engine,
     gradcheck,
     max_pool2d,
     no_grad,
     op,
     ops,
+    toposort,
 )
 from autograd.engine import AnomalyError, describe, scope
 
@@ -541,6 +543,15 @@ def test_mean_forward_over_axes_and_of_empty_arrays():
         assert np.isnan(ops._mean(np.zeros((0,))))
         assert ops._mean(np.zeros((0, 3)), axis=1).shape == (0,)
         assert np.isnan(ops._mean(np.zeros((0, 3)), axis=0)).all()
+        assert ops._mean(np.zeros((0, 3)), axis=1, keepdims=True).shape == (0, 1)
+    m = ops.mean(Tensor(x, requires_grad=True))  # the rule called directly: its defaults
+    assert m.shape == () and m.data == 11.5
+    m.backward()
+    assert m.parents[0].grad.tolist() == np.full((2, 3, 4), 1 / 24).tolist()
+    r = ops.mean(Tensor(x, requires_grad=True), axis=1)
+    assert r.shape == (2, 4)
+    r.backward(grad=np.ones((2, 4)))
+    np.testing.assert_allclose(r.parents[0].grad, np.full((2, 3, 4), 1 / 3))
     assert ops._size_ratio((2, 3, 4), (2, 4)) == 3 and ops._size_ratio((2, 3), ()) == 6
     assert ops._size_ratio((0, 3), (0,)) == 0 and ops._size_ratio((0,), ()) == 0
 
@@ -707,6 +718,12 @@ def test_rules_called_directly_use_their_own_defaults_in_forward_and_vjp():
     ops.min_(x, axis=1).sum().backward()
     assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     x.grad = None
+    ops.sum_(x, axis=1).backward(grad=np.array([1.0, 2.0]))
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    x.grad = None
+    ops.sum_(x).backward()
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    x.grad = None
     ops.max_(x).backward()
     assert x.grad.tolist() == [[0.0, 0.0, 0.0], [0.5, 0.0, 0.5]]
     x.grad = None
@@ -817,3 +834,242 @@ def test_the_scalar_backward_loop_is_compiled_under_its_own_name():
     (x * x).backward()
     assert engine._backward_floats.__code__.co_filename == "<autograd scalar backward>"
     assert engine._backward_floats.__name__ == "_backward_floats"
+
+
+# ----------------------------------------------------------------------------------------------
+# the general backward driver (_run): hooks, steps, wrt, create_graph
+
+
+def test_backward_driver_refuses_what_is_not_a_node_or_needs_no_grad():
+    with pytest.raises(TypeError, match=r"^backward: expected a Value or Tensor, got float$"):
+        engine.gradients(3.0, [Value(1.0)])
+    with pytest.raises(engine.BackwardError) as err:
+        Tensor([1.0]).backward(grad=np.ones(1))
+    assert str(err.value) == (
+        "backward: this node does not require grad (a leaf created with requires_grad=False "
+        "or under no_grad), so there is nothing to differentiate"
+    )
+    with pytest.raises(TypeError, match=r"^gradients: inputs must be Values or Tensors, got int$"):
+        engine.gradients(Value(1.0) * 2.0, [1])
+
+
+def test_hooks_chain_and_may_remove_themselves_while_they_run():
+    x = Value(1.0)
+    h = x * 3.0
+    seen = []
+    handles = []
+
+    def once(g):
+        seen.append(("once", g))
+        handles[0].remove()
+        return g * 10.0
+
+    handles.append(h.register_hook(once))
+    h.register_hook(lambda g: seen.append(("then", g)))
+    (h * 2.0).backward()
+    assert seen == [("once", 2.0), ("then", 20.0)] and h.grad == 20.0 and x.grad == 60.0
+    seen.clear()
+    x.grad = 0.0
+    (h * 2.0).backward()
+    assert seen == [("then", 2.0)] and x.grad == 6.0
+
+
+def test_a_leaf_with_a_hook_owns_its_gradient_array():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(2), requires_grad=True)
+    a.register_hook(lambda g: None)
+    (a + b).backward(grad=np.array([1.0, 2.0]))  # hooks on: the general driver
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad[0] = 9.0
+    assert b.grad.tolist() == [1.0, 2.0]
+    (a + b).backward(grad=np.array([1.0, 1.0]))
+    assert a.grad.tolist() == [10.0, 3.0] and b.grad.tolist() == [2.0, 3.0]
+
+
+def test_steps_on_tensors_give_local_derivatives_and_indices():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, label="x")
+    w = Tensor(np.array([3.0, -1.0]), requires_grad=True, label="w")
+    y = (x * w).sum()
+    steps = list(engine.backward_steps(y))
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert [s.node.op or s.node.label for s in steps] == ["sum", "mul", "x", "w"]
+    mul = steps[1]
+    assert mul.grad.tolist() == [1.0, 1.0]
+    (px, lx, cx), (pw, lw, cw) = mul.contributions
+    assert px is x and lx.tolist() == [3.0, -1.0] and cx.tolist() == [3.0, -1.0]
+    assert pw is w and lw.tolist() == [1.0, 2.0] and cw.tolist() == [1.0, 2.0]
+    assert steps[3].contributions == () and steps[3].grad.tolist() == [1.0, 2.0]
+    assert repr(steps[0]) == "Step(0: sum, grad=1.)"
+    assert repr(steps[2]) == "Step(2: x, grad=[ 3., -1.])"
+    z = Value(2.0)
+    (last,) = list(engine.backward_steps(z * 1.0))[1:]
+    assert repr(last) == "Step(1: leaf, grad=1.0)"
+
+
+def test_create_graph_leaves_plain_numbers_in_intermediate_grads():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * x
+    y = (h * 3.0).sum()
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Tensor) and x.grad.data.tolist() == [6.0, 12.0]
+    assert h.grad.__class__ is np.ndarray and h.grad.tolist() == [3.0, 3.0]
+    v = Value(2.0)
+    hv = v * v
+    (hv * 3.0).backward(create_graph=True)
+    assert isinstance(v.grad, Value) and v.grad.data == 12.0 and hv.grad == 3.0
+
+
+def test_gradients_with_respect_to_intermediates_leave_every_grad_as_it_was():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x.grad = np.array([5.0, 5.0])
+    h = x * 2.0
+    y = (h * h).sum()
+    (gh,) = engine.gradients(y, [h])
+    assert gh.tolist() == [4.0, 8.0] and h.grad is None  # h stood in for a leaf
+    (gx,) = engine.gradients(y, [x])
+    assert gx.tolist() == [8.0, 16.0] and x.grad.tolist() == [5.0, 5.0]
+    (gh2,) = engine.gradients(y, [h], create_graph=True)
+    assert isinstance(gh2, Tensor) and gh2.data.tolist() == [4.0, 8.0]
+
+
+def _consumers_come_first(order):
+    pos = {n: i for i, n in enumerate(order)}
+    for n in order:
+        for p in n.parents:
+            if p in pos:
+                assert pos[p] > pos[n], (p, n)
+
+
+def test_toposort_order_stop_nodes_and_what_takes_no_part():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    d = c + a
+    e = d * c
+    order = toposort(e)
+    assert [n.label or n.op for n in order] == ["mul", "add", "mul", "a", "b"]
+    assert order[0] is e and order[2] is c and len(set(order)) == 5
+    _consumers_come_first(order)
+    stopped = toposort(e, stop={c})
+    assert [n.label or n.op for n in stopped] == ["mul", "add", "a", "mul"]
+    const = Tensor(np.ones(2))  # needs no grad: left out
+    w = Tensor(np.ones(2), requires_grad=True)
+    f = ops.concatenate(w * const, const, w * 2.0)
+    order = toposort(f)
+    assert const not in order and w in order and len(order) == 4
+    _consumers_come_first(order)
+    assert toposort(w) == [w]
+
+
+def test_leaf_roots_accumulate_and_a_given_seed_is_used():
+    x = Value(1.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    t.backward(grad=np.ones(2))
+    t.backward(grad=np.array([1.0, 3.0]))
+    assert t.grad.tolist() == [2.0, 4.0]
+    y = Value(2.0)
+    (y * 3.0).backward(grad=2.0)
+    assert y.grad == 6.0
+    z = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (z * 3.0).backward(grad=np.array([1.0, -1.0]))
+    assert z.grad.tolist() == [3.0, -3.0]
+    with pytest.raises(
+        engine.BackwardError, match=r"^backward: the root has shape \(2,\) \(not a scalar\)"
+    ):
+        (z * 3.0).backward()
+
+
+# ----------------------------------------------------------------------------------------------
+# every rule on the create_graph path: the first gradient made of nodes equals the plain one,
+# and it differentiates right (second order against central differences)
+
+_IDX = np.array([0, 2, 0])
+SECOND_ORDER = {
+    "add": (lambda x, y: ((x + y) ** 2).sum(), (2, 3), (3,)),
+    "sub": (lambda x, y: ((x - y) ** 2).sum(), (2, 3), (2, 1)),
+    "mul": (lambda x, y: (x * y * x).sum(), (2, 3), (3,)),
+    "div": (lambda x, y: (x / (y * y + 1.0)).sum(), (2, 3), (3,)),
+    "pow": (lambda x: ((x * x + 0.5) ** 1.5).sum(), (2, 3)),
+    "rpow": (lambda x: (2.0 ** (x * x)).sum(), (2, 3)),
+    "pow_var": (lambda x, y: ((x * x + 0.5) ** (y * 0.5)).sum(), (2, 3), (3,)),
+    "maximum": (lambda x, y: (ops.maximum(x, y) ** 2).sum(), (2, 3), (2, 3)),
+    "neg": (lambda x: ((-x) ** 3).sum(), (2, 3)),
+    "abs": (lambda x: (abs(x) ** 3).sum(), (2, 3)),
+    "exp": (lambda x: x.exp().sum(), (2, 3)),
+    "log": (lambda x: (x * x + 0.5).log().sum(), (2, 3)),
+    "sqrt": (lambda x: (x * x + 0.5).sqrt().sum(), (2, 3)),
+    "tanh": (lambda x: x.tanh().sum(), (2, 3)),
+    "sigmoid": (lambda x: x.sigmoid().sum(), (2, 3)),
+    "relu": (lambda x: (x.relu() ** 2).sum(), (2, 3)),
+    "clip": (lambda x: (x.clip(-0.5, 0.5) ** 2).sum(), (2, 3)),
+    "sum": (
+        lambda x: (x.sum(axis=1) ** 2).sum() + (x.sum(axis=0, keepdims=True) ** 3).sum(),
+        (2, 3),
+    ),
+    "mean": (lambda x: (x.mean(axis=-1) ** 2).sum() + x.mean() ** 2, (2, 3)),
+    "max": (
+        lambda x: (x.max(axis=1) ** 2).sum() + (x.max(axis=0, keepdims=True) ** 2).sum(),
+        (2, 3),
+    ),
+    "min": (lambda x: (x.min(axis=0) ** 2).sum() + x.min() ** 2, (2, 3)),
+    "broadcast_to": (lambda x: (x.broadcast_to((4, 2, 3)) ** 2).sum(), (2, 1)),
+    "reshape": (lambda x: (x.reshape((3, 2)) ** 2 * np.arange(6.0).reshape(3, 2)).sum(), (2, 3)),
+    "transpose": (
+        lambda x: (x.transpose((2, 0, 1)) ** 2 * np.arange(24.0).reshape(4, 2, 3)).sum(),
+        (2, 3, 4),
+    ),
+    "getitem": (lambda x: (x[_IDX] ** 2).sum() + (x[1:, ::2] ** 3).sum(), (3, 4)),
+    "concatenate": (
+        lambda x, y: (ops.concatenate(x, y * y, axis=1) ** 2 * np.arange(10.0).reshape(2, 5)).sum(),
+        (2, 3),
+        (2, 2),
+    ),
+    "stack": (
+        lambda x, y: (ops.stack(x, y, axis=1) ** 2 * np.arange(12.0).reshape(2, 2, 3)).sum(),
+        (2, 3),
+        (2, 3),
+    ),
+    "matmul": (lambda a, b: ((a @ b) ** 2).sum(), (2, 3), (3, 4)),
+    "matmul_vm": (lambda a, b: ((a @ b) ** 2).sum(), (3,), (3, 4)),
+    "matmul_mv": (lambda a, b: ((a @ b) ** 2).sum(), (2, 3), (3,)),
+    "matmul_vv": (lambda a, b: (a @ b) ** 2, (3,), (3,)),
+    "matmul_batched": (lambda a, b: ((a @ b) ** 2).sum(), (2, 2, 3), (3, 2)),
+    "softmax": (lambda x: (x.softmax(axis=0) ** 2 * np.arange(6.0).reshape(2, 3)).sum(), (2, 3)),
+    "log_softmax": (lambda x: (x.log_softmax() ** 2).sum(), (2, 3)),
+    "embedding": (lambda w: (embedding(w, [[0, 2], [2, 2]]) ** 2).sum(), (3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order_of_every_rule(name):
+    f, *shapes = SECOND_ORDER[name]
+    _second_order_agrees(f, *shapes, seed=len(name))
+
+
+def test_messages_of_the_node_protocol_and_of_a_custom_vjp_of_the_wrong_form():
+    with pytest.raises(AttributeError, match=r"^Value has no attribute 'nonexistent'$"):
+        Value(1.0).nonexistent  # noqa: B018
+    with pytest.raises(AttributeError, match=r"^Tensor has no attribute 'nonexistent'$"):
+        Tensor([1.0]).nonexistent  # noqa: B018
+    assert (Tensor([1.0], requires_grad=True) * 2.0).requires_grad is True
+    assert Tensor([1.0]).requires_grad is False and Value(1.0).label == ""
+    two = Op("two", lambda a, b: a + b, lambda g, out, a, b: (g,))
+    msg = r"^two: its vjp must return a tuple with one gradient per input \(2\), got 1 gradients$"
+    with pytest.raises(engine.BackwardError, match=msg):
+        two(Value(1.0), Value(2.0)).backward()
+    with pytest.raises(engine.BackwardError, match=msg):
+        two(Tensor([1.0], requires_grad=True), Tensor([2.0])).backward(grad=np.ones(1))
+    with pytest.raises(engine.BackwardError, match=msg):
+        engine.gradients(two(Value(1.0), Value(2.0)), [Value(1.0)])
+    bare = Op("bare", lambda a: a, lambda g, out, a: g)
+    msg = r"^bare: its vjp must return a tuple with one gradient per input \(1\), got "
+    with pytest.raises(engine.BackwardError, match=msg + "ndarray$"):
+        bare(Tensor([1.0], requires_grad=True)).backward(grad=np.ones(1))
+    with pytest.raises(engine.BackwardError, match=msg + "float$"):
+        bare(Value(1.0)).backward()
+    listed = Op("listed", lambda a: a, lambda g, out, a: [g * 2.0])  # a list is accepted
+    t = Tensor([1.0], requires_grad=True)
+    listed(t).backward(grad=np.ones(1))
+    assert t.grad.tolist() == [2.0]

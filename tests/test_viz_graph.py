@@ -332,8 +332,7 @@ def test_collapse_module_on_a_micrograd_demo_sized_graph():
     g = viz.draw_graph(loss, collapse="module", names=names)
     svg = g.pipe(format="svg", encoding="utf-8")
     took = time.perf_counter() - t0
-    assert took < 5.0, f"drawing and rendering the collapsed graph took {took:.1f} s"
-    print(f"\ncollapsed {n_values} Values: draw + dot render {took:.2f} s")
+    print(f"\ncollapsed {n_values} Values: draw + dot render {took:.2f} s")  # benchmarks/layout.py
     b = boxes(g)
     mods = {re.search(r"<B>([\w.]+)</B>", t).group(1): t for k, t in b.items() if k[0] == "m"}
     assert set(mods) == {"layers.0", "layers.1", "layers.2", "loss"}

@@ -4,7 +4,6 @@ are one node), and small graphs are drawn as before."""
 
 import random
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -115,26 +114,30 @@ def test_the_demo_graph_is_laid_out_and_the_guard_lets_it_through():
     assert len(re.findall(r"\bv\d+_\d+ \[", src)) > 150  # the parameters' L2 uses
 
 
-def test_the_guard_refuses_at_once_and_says_what_to_do():
+def test_the_guard_refuses_at_once_and_says_what_to_do(monkeypatch):
+    # "at once": before a single box is made or a step recorded (benchmarks/layout.py prints
+    # how long it takes; a timed assertion here would fail on a busy machine)
     loss, _ = micrograd_demo((40, 40))  # 8,932 Values; the long edges of its wide sums
-    t0 = time.perf_counter()
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drawing started before the guard refused")
+
+    monkeypatch.setattr(viz.graph.Box, "__init__", no_drawing)
     with pytest.raises(viz.GraphTooLargeError) as e:
         viz.draw_graph(loss)
-    took = time.perf_counter() - t0
-    assert took < 1.0, f"the guard took {took:.2f} s"
     msg = str(e.value)
     assert re.search(r"draw_graph: the graph has \d+ nodes to draw", msg)
     assert re.search(r"about \d+ s", msg) and f"limit of {LAYOUT_BUDGET}" in msg
     assert "collapse='module'" in msg and "focus=node" in msg and "max_nodes=None" in msg
     # the viewer has its own, larger limit; past it, it refuses before recording any step
     big, _ = micrograd_demo((50, 50))  # 13,662 Values
-    pytest.importorskip("viz.widget")  # importing anywidget is not the guard's time
+    pytest.importorskip("viz.widget")
+    monkeypatch.setattr(viz.steps, "run_steps", no_drawing)
     for call in (viz.step_through, lambda r: viz.export_html(r, "never-written.html")):
-        t0 = time.perf_counter()
         with pytest.raises(viz.GraphTooLargeError, match="collapse='module'"):
             call(big)
-        assert time.perf_counter() - t0 < 1.0
     assert not Path("never-written.html").exists()
+    monkeypatch.undo()
     # a number still means "at most this many boxes", and None no limit
     with pytest.raises(viz.GraphTooLargeError, match="more than max_nodes=100"):
         viz.draw_graph(micrograd_demo((3, 3))[0], max_nodes=100)

@@ -22,12 +22,36 @@ from .plots import plot_decision_boundary, plot_gradient_flow, plot_history
 from .tape import tape as tape
 
 
-def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, collapse=None):
-    """A Jupyter widget stepping through `root`'s backward pass (see `viz.widget.step_through`)."""
+def step_through(
+    root,
+    names=None,
+    rankdir=None,
+    max_nodes="auto",
+    grad=None,
+    collapse=None,
+    quiz=False,
+    rtol=0.01,
+    atol=0.001,
+    tape=False,
+):
+    """A Jupyter widget stepping through `root`'s backward pass (see `viz.widget.step_through`).
+
+    `quiz=True` ("all"), "leaves" or a list of nodes/names: the learner types each asked
+    gradient before it is shown; `tape=True` opens the tape beside the graph.
+    """
     from .widget import step_through as make
 
     return make(
-        root, names=names, rankdir=rankdir, max_nodes=max_nodes, grad=grad, collapse=collapse
+        root,
+        names=names,
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+        grad=grad,
+        collapse=collapse,
+        quiz=quiz,
+        rtol=rtol,
+        atol=atol,
+        tape=tape,
     )
 
 

@@ -52,14 +52,27 @@ def _json_for_script(data):
 
 
 def export_html(
-    root, path, names=None, rankdir=None, max_nodes="auto", grad=None, title=None, collapse=None
+    root,
+    path,
+    names=None,
+    rankdir=None,
+    max_nodes="auto",
+    grad=None,
+    title=None,
+    collapse=None,
+    quiz=False,
+    rtol=0.01,
+    atol=0.001,
+    tape=False,
 ):
     """Write the step-through viewer of `root`'s backward pass to one offline HTML file.
 
     The file needs nothing else: open it from disk (file://) in any browser, no network.
 
     Args:
-        root, names, rankdir, max_nodes, grad, collapse: as for `step_through`.
+        root, names, rankdir, max_nodes, grad, collapse, quiz, rtol, atol, tape: as for
+            `step_through`. With a quiz the page checks the answers itself (they are in its
+            JSON, as the steps are): it works from disk, without a kernel.
         path: where to write the file.
         title: the page title (default: "backprop through <root's name>").
 
@@ -67,7 +80,17 @@ def export_html(
         The path written, as a pathlib.Path.
     """
     svg, data = viewer_payload(
-        root, names, rankdir, max_nodes, grad, what="export_html", collapse=collapse
+        root,
+        names,
+        rankdir,
+        max_nodes,
+        grad,
+        what="export_html",
+        collapse=collapse,
+        quiz=quiz,
+        rtol=rtol,
+        atol=atol,
+        tape=tape,
     )
     js = (STATIC / "viewer.js").read_text(encoding="utf-8") + BOOT
     css = (STATIC / "viewer.css").read_text(encoding="utf-8")

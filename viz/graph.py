@@ -23,6 +23,7 @@ from .fmt import (
     format_grad,
     format_header,
     format_number,
+    format_shape,
     format_short,
     format_summary,
     grid,
@@ -93,17 +94,28 @@ class Drawing:
         self.folded = False  # each op drawn inside its value's box (the viewer's drawing)
 
 
+def _attr_value(v):
+    if isinstance(v, np.ndarray) and v.size > 6:
+        return f"array{format_shape(v)}"
+    return repr(v) if not isinstance(v, float) else format_number(v)
+
+
 def _attrs_text(attrs):
     parts = []
     for k, v in attrs.items():
         if v is None:
             continue
-        s = repr(v) if not isinstance(v, float) else format_number(v)
+        if isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v):  # an index
+            s = "(" + ", ".join(_attr_value(e) for e in v) + ")"
+        else:
+            s = _attr_value(v)
         parts.append(f"{k}={s if len(s) <= 24 else s[:21] + '...'}")
     return ", ".join(parts)
 
 
-def _value_rows(node, name, show_data, show_grad, grad_text=None, auto=False, fresh=False):
+def _value_rows(
+    node, name, show_data, show_grad, grad_text=None, auto=False, fresh=False, grids=True
+):
     """The rows of a value box: its name, then (a Tensor) shape and dtype, data and grad.
 
     In draw_graph (no `grad_text`) a small array is a grid of its numbers with its gradient's
@@ -119,7 +131,7 @@ def _value_rows(node, name, show_data, show_grad, grad_text=None, auto=False, fr
         rows.append((format_header(data), "shape"))
     wants_grad = show_grad and takes_part(node)
     g = None if fresh else node.grad
-    if grad_text is None and is_array and show_data:
+    if grad_text is None and grids and is_array and show_data:
         cells = grid(data)
         gcells = grid(g) if wants_grad and isinstance(g, np.ndarray) else None
         if cells is not None and (len(cells) > 1 or len(cells[0]) > 1):
@@ -451,10 +463,13 @@ COLLAPSED_MAX = 4000
 values and their ops), which `dot` lays out in a few seconds."""
 
 
-def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fold=False):
+def build_collapsed(
+    trace, show_data, show_grad, names, highlight, max_nodes, fold=False, grids=True
+):
     """Each nn scope as one box: its name, parameter count, gradient norm, node count.
 
     With `fold`, a chain of identical layers is one box: 'layers.1 … layers.4 · Dense(4) × 4'.
+    `grids=False` keeps a small array's data and grad on one line each (the viewer sets them).
     """
     nodes, inputs, index = trace.nodes, trace.inputs, trace.index
     group = module_groups(trace, names)
@@ -569,7 +584,9 @@ def build_collapsed(trace, show_data, show_grad, names, highlight, max_nodes, fo
                     )
                 )
             else:
-                rows = _value_rows(n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh)
+                rows = _value_rows(
+                    n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh, grids=grids
+                )
                 bad = nonfinite(n.data) or nonfinite(n.grad)
                 d.boxes.append(
                     _styled(Box(r, "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)

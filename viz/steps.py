@@ -31,7 +31,7 @@ from .graph import (
     too_large,
 )
 from .layout import layout_svg
-from .trace import Trace, formula_names, formulas, name_map
+from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
 
 VIEWER_BUDGET = 60_000
 """max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
@@ -148,6 +148,8 @@ def _transposes(text):
 def _attr_text(v):
     if isinstance(v, np.ndarray):
         return _short(v) if v.size <= SMALL else _shape(v)
+    if isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v):  # an index
+        return "(" + ", ".join(_attr_text(e) for e in v) + ")"
     text = repr(v)
     return text if len(text) <= 24 else text[:21] + "..."
 
@@ -222,7 +224,7 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
         elif key in node.attrs:  # axis=1, shape=(32, 10): the names version says which
             label = f"{key}={_attr_text(value)}"
         else:
-            label = _attr_text(value)
+            label = disp_node(value) or _attr_text(value)
         table[key] = _entry(label, value)
     table["g"] = _entry(f"d{R}/d{name}", g)
     table["out"] = _entry(name, node.data)
@@ -274,32 +276,55 @@ def run_steps(trace, grad=None):
 
 def describe_step(trace, s, R, disp):
     """The panel lines of one engine step: its complete gradient, then one rule per parent."""
+    return [line for line, _, _ in describe_parts(trace, s, R, disp)]
+
+
+def describe_parts(trace, s, R, disp):
+    """The panel lines of one step as (line, owner, masked): `owner` the node id whose gradient
+    the line's numbers add to (None: no gradient number in it), `masked` the line with those
+    numbers hidden (what the quiz shows before that gradient is answered)."""
     index = trace.index
     i = index[s.node]
     name, n = disp(i), s.node
     tensor = isinstance(s.grad, np.ndarray)
+    me = f"v{i}"
     if i == 0:
-        lines = [f"d{R}/d{R} = {_seed_text(s.grad)}   (the seed: backward starts here)"]
+        parts = [
+            (f"d{R}/d{R} = {_seed_text(s.grad)}   (the seed: backward starts here)", None, None)
+        ]
     else:
-        lines = [
-            f"d{R}/d{name} = {_short(s.grad)}   (complete: every use of {name} has passed it back)"
+        parts = [
+            (
+                f"d{R}/d{name} = {_short(s.grad)}   (complete: every use of {name} has passed "
+                "it back)",
+                me,
+                f"d{R}/d{name} = ?   (your turn: type it below)",
+            )
         ]
     if not s.contributions:
         what = "a parameter, the optimizer reads this" if n.requires_grad else "a leaf"
-        lines.append(f"{name} is a leaf ({what}): nothing to pass on")
+        parts.append((f"{name} is a leaf ({what}): nothing to pass on", None, None))
     operands = n.operands
 
-    def disp_node(p):
-        return disp(index[p]) if p in index else None
+    data_names = constant_names(trace)
+
+    def disp_node(p):  # a node's name; a constant's when it is the batch x or the labels y
+        if isinstance(p, Node):
+            return disp(index[p]) if p in index else None
+        return data_names.get(id(p))
 
     for p, local, contrib in s.contributions:
         pn = disp(index[p])
+        owner = f"v{index[p]}"
         if tensor or isinstance(contrib, np.ndarray):
             k = next((j for j, o in enumerate(operands) if o is p), 0)
-            lines.extend(tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node))
+            for line in tensor_lines(R, name, n, k, pn, s.grad, contrib, disp_node):
+                hidden = "    = ?" if line.startswith("    = ") else line
+                parts.append((line, owner, hidden))
         else:
-            lines.append(scalar_line(R, name, pn, s.grad, local, contrib))
-    return lines
+            line = scalar_line(R, name, pn, s.grad, local, contrib)
+            parts.append((line, owner, f"d{R}/d{pn} += d{R}/d{name} * ∂{name}/∂{pn} = ?"))
+    return parts
 
 
 def _room_for_blank(text):
@@ -308,14 +333,19 @@ def _room_for_blank(text):
     return text + "\u2007" * short if short > 0 else text
 
 
-def record(trace, names=None, grad=None, ran=None):
+def record(trace, names=None, grad=None, ran=None, masks=False):
     """Run backward step by step on the traced root and describe each step; restore .grad.
 
-    `ran`: the (order, steps) of `run_steps` when the caller has them already.
+    `ran`: the (order, steps) of `run_steps` when the caller has them already. `masks`: each
+    step also gets `owners` and `masked` (the quiz hides a line's numbers until the gradients
+    they add to are answered; see `describe_parts`).
     Returns (display names {number: name}, the longest gradient text of each node, the data).
     """
     all_names = display_names(trace, names)
     disp = all_names.__getitem__
+    # in a chain-rule line a name with spaces is bracketed: d(layers.0 · add), (x · relu)ᵀ
+    wrapped = [f"({n})" if AUTO_SEP in n else n for n in all_names]
+    in_formula = wrapped.__getitem__
 
     index = trace.index
     R = disp(0)
@@ -334,8 +364,18 @@ def record(trace, names=None, grad=None, ran=None):
             t = _grad_text(running[j])
             texts.setdefault(j, set()).add(t)
             sets.append([f"v{j}", "grad " + t])
-        lines = describe_step(trace, s, R, disp)
-        out.append({"node": f"v{i}", "name": disp(i), "op": s.node.op, "lines": lines, "set": sets})
+        parts = describe_parts(trace, s, R, in_formula)
+        step = {
+            "node": f"v{i}",
+            "name": disp(i),
+            "op": s.node.op,
+            "lines": [line for line, _, _ in parts],
+            "set": sets,
+        }
+        if masks:
+            step["owners"] = [owner for _, owner, _ in parts]
+            step["masked"] = [line if m is None else m for line, _, m in parts]
+        out.append(step)
     longest = {i: _room_for_blank(max(ts, key=len)) for i, ts in texts.items()}
     data = {
         "root": "v0",
@@ -376,7 +416,7 @@ def fold_ops(d):
         v = boxes["v" + b.id[1:]]
         op = b.rows[0][0]
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
-        if v.rows and v.rows[0][1] == "name":
+        if v.rows and v.rows[0][1] in ("name", "auto"):  # auto: named by its op
             title = v.rows[0][0]
             named_by_op = title.rstrip("0123456789").rstrip("_").endswith(op)  # mul_3
             head = [(title if named_by_op else f"{title} = {op}", "name")]
@@ -443,11 +483,23 @@ def render_svg(drawing, rankdir=None):
 
 
 def viewer_payload(
-    root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through", collapse=None
+    root,
+    names=None,
+    rankdir=None,
+    max_nodes="auto",
+    grad=None,
+    what="step_through",
+    collapse=None,
+    quiz=False,
+    rtol=0.01,
+    atol=0.001,
+    tape=False,
 ):
     """(svg, data) for the viewer: the graph laid out once, and the steps as JSON-ready data.
 
-    `collapse="module"`: one box and one step per nn layer (viz/layers.py).
+    `collapse="module"`: one box and one step per nn layer (viz/layers.py). `quiz`: see
+    `viz.quiz.quiz_payload` (data["quiz"]). The tape (`viz.tape`) always comes along as
+    data["tape"]; `tape=True` opens its panel at the start.
     """
     if collapse is not None:
         if collapse != "module":
@@ -455,15 +507,30 @@ def viewer_payload(
                 f"{what}: collapse must be None (node by node) or 'module' (one step per nn "
                 f"layer), got {collapse!r}"
             )
+        if quiz is not False and quiz is not None:
+            raise ValueError(
+                f"{what}: quiz= asks node by node, so it does not go with collapse='module'; "
+                "leave out collapse= (or quiz=)"
+            )
         from .layers import layer_payload
 
         return layer_payload(root, names, rankdir, max_nodes, grad, what)
+    from .quiz import quiz_payload
+    from .tape import tape as make_tape
+
     trace = Trace(root)
     if max_nodes == "auto":  # refuse at once, before the steps are recorded
         check_cost(LayoutPlan(trace), what, folded=True, budget=VIEWER_BUDGET)
     elif max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)
-    disp, longest, data = record(trace, names, grad)
+    ran = run_steps(trace, grad)
+    disp, longest, data = record(trace, names, grad, ran=ran, masks=bool(quiz))
+    q = quiz_payload(trace, ran[1], [disp[i] for i in range(len(disp))], quiz, rtol, atol, what)
+    if q is not None:
+        data["quiz"] = q
+    data["tape"] = make_tape(root, names, grad).to_data()
+    data["tapeNames"] = {f"v{i}": n for i, n in disp.items()}  # the names the boxes show
+    data["tapeOpen"] = bool(tape)
     d = build_drawing(
         trace,
         names={trace.nodes[i]: n for i, n in disp.items()},

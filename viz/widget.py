@@ -28,6 +28,7 @@ class StepThrough(anywidget.AnyWidget):
     svg = traitlets.Unicode("").tag(sync=True)
     data = traitlets.Dict().tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
+    results = traitlets.List().tag(sync=True)
 
     @traitlets.validate("step")
     def _valid_step(self, proposal):
@@ -41,8 +42,25 @@ class StepThrough(anywidget.AnyWidget):
     def n_steps(self):
         return len(self.data.get("steps", ()))
 
+    @property
+    def score(self):
+        """(right at the first try, answered) of the quiz so far, as the viewer shows it."""
+        done = [r for r in self.results if r.get("done")]
+        return sum(1 for r in done if r.get("right") and r.get("tries") == 1), len(done)
 
-def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, collapse=None):
+
+def step_through(
+    root,
+    names=None,
+    rankdir=None,
+    max_nodes="auto",
+    grad=None,
+    collapse=None,
+    quiz=False,
+    rtol=0.01,
+    atol=0.001,
+    tape=False,
+):
     """A Jupyter widget that steps through `root`'s backward pass one node at a time.
 
     The current node is highlighted, gradients appear as they are computed, and a panel shows
@@ -61,9 +79,32 @@ def step_through(root, names=None, rankdir=None, max_nodes="auto", grad=None, co
         collapse: "module" steps one nn layer at a time (each layer one box, its parameters'
             and its input's gradients complete at its step); "open layer" (or `o`, or a
             double click on the layer) steps inside it node by node.
+        quiz: predict, then reveal: at the step of each asked node the learner types its
+            gradient before the viewer shows it (and its chain-rule lines); the viewer checks
+            it and keeps a score. True or "all" (every node but the root), "leaves", or a list
+            of nodes, names, and (node or name, index) for one element of a Tensor. A Tensor
+            gradient of up to 9 elements is typed whole (row by row), a larger one as one
+            element (the listed index, else the element of largest magnitude).
+        rtol, atol: the quiz's tolerance: an answer x for the value t is right when
+            |x - t| <= atol + rtol * |t|, element by element.
+        tape: open the tape panel (the forward lines and the adjoint lines of `viz.tape`,
+            the current step's lines highlighted) beside the graph at the start; its button
+            ("tape", or `t`) opens and closes it either way.
 
     Returns:
-        A `StepThrough` widget (its `step` trait is the current step).
+        A `StepThrough` widget (its `step` trait is the current step; `results` and `score`
+        the quiz's answers).
     """
-    svg, data = viewer_payload(root, names, rankdir, max_nodes, grad, collapse=collapse)
+    svg, data = viewer_payload(
+        root,
+        names,
+        rankdir,
+        max_nodes,
+        grad,
+        collapse=collapse,
+        quiz=quiz,
+        rtol=rtol,
+        atol=atol,
+        tape=tape,
+    )
     return StepThrough(svg=svg, data=data, step=0)
