@@ -130,7 +130,7 @@ def test_the_guard_refuses_at_once_and_says_what_to_do(monkeypatch):
     assert re.search(r"about \d+ s", msg) and f"limit of {LAYOUT_BUDGET}" in msg
     assert "collapse='module'" in msg and "focus=node" in msg and "max_nodes=None" in msg
     # the viewer has its own, larger limit; past it, it refuses before recording any step
-    big, _ = micrograd_demo((64, 64))  # 21,964 Values
+    big, _ = micrograd_demo((50, 50))  # 13,662 Values
     pytest.importorskip("viz.widget")
     monkeypatch.setattr(viz.steps, "run_steps", no_drawing)
     for call in (viz.step_through, lambda r: viz.export_html(r, "never-written.html")):
@@ -240,3 +240,14 @@ def test_the_viewer_steps_the_copies_as_one_node(
             assert errors == []
         finally:
             browser.close()
+
+
+def test_collapse_without_scopes_draws_the_loose_nodes_with_the_same_care():
+    # a micrograd MLP tags no nn scopes: collapse="module" draws every node on its own, so
+    # the leaves used far apart get their boxes per use, and the guard counts what is drawn
+    loss, _ = micrograd_demo()
+    src = viz.draw_graph(loss, collapse="module").source
+    assert len(re.findall(r"\bv\d+_\d+ \[", src)) > 150
+    wide, _ = micrograd_demo((40, 40))
+    with pytest.raises(viz.GraphTooLargeError, match=r"collapse='module'\): .*autograd\.scope"):
+        viz.draw_graph(wide, collapse="module")

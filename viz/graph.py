@@ -518,8 +518,10 @@ def build_collapsed(
     count += sum(
         1 + sum(1 for p in inputs[i] if not isinstance(p, Node)) for i in loose if inputs[i]
     )
+    plan = LayoutPlan(trace, keep=set(loose))  # the nodes outside every module, drawn as such
     if max_nodes == "auto":
         max_nodes = COLLAPSED_MAX
+        check_cost(plan, "draw_graph(collapse='module')", collapsed=True)
     if max_nodes is not None and count > max_nodes:
         too_large(count, max_nodes, "draw_graph(collapse='module')", collapsed=True)
 
@@ -544,10 +546,12 @@ def build_collapsed(
                 st["sq"] += norm(n.grad) ** 2
 
     d = Drawing()
+    d.plan = plan
     edges = {}  # (src, dst) -> set of source value numbers
+    use_id = {}  # (loose leaf, consumer) -> the id of the leaf's box drawn for that use
 
-    def edge(j, dst):
-        edges.setdefault((rep(j), dst), set()).add(j)
+    def edge(j, dst, i):
+        edges.setdefault((use_id.get((j, i)) or rep(j), dst), set()).add(j)
 
     emitted = set()
     cnames, const_box = constant_names(trace), {}
@@ -588,9 +592,13 @@ def build_collapsed(
                     n, all_names[i], show_data, show_grad, auto=auto[i], fresh=fresh, grids=grids
                 )
                 bad = nonfinite(n.data) or nonfinite(n.grad)
-                d.boxes.append(
-                    _styled(Box(r, "value", rows, LEGEND[role(trace, i)], value=i), bad, i in hl)
-                )
+                uses = plan.copies.get(i)
+                for u, c in enumerate(uses or (None,)):  # a box per use: v7, v7_1, ...
+                    bid = f"{r}_{u}" if u else r
+                    if uses:
+                        use_id[i, c] = bid
+                    box = Box(bid, "value", list(rows), LEGEND[role(trace, i)], value=i)
+                    d.boxes.append(_styled(box, bad, i in hl))
         ins = inputs[i]
         if not ins:
             continue
@@ -599,7 +607,7 @@ def build_collapsed(
                 if isinstance(p, Node):
                     j = index[p]
                     if group[j] != group[i]:
-                        edge(j, r)
+                        edge(j, r, i)
                 elif id(p) in cnames:  # the input batch x: drawn before its layer
                     cid = const_box.get(id(p))
                     if cid is None:
@@ -613,7 +621,7 @@ def build_collapsed(
         d.boxes.append(Box(oid, "op", [(n.op or "op", "op")], LEGEND["op"]))
         for p in ins:
             if isinstance(p, Node):
-                edge(index[p], oid)
+                edge(index[p], oid, i)
             else:
                 cid = f"c{k}"
                 k += 1

@@ -193,13 +193,13 @@ def place(d, sizes):
 def _curve(pts):
     """An SVG path through the points, each step a curve that leaves and arrives level."""
     x, y = pts[0]
-    out = [f"M{x:.1f},{y:.1f}"]
+    out = [f"M{x:.0f},{y:.0f}"]
     for x2, y2 in pts[1:]:
         mx = (x + x2) / 2
         if abs(y2 - y) < 0.5:
-            out.append(f"L{x2:.1f},{y2:.1f}")
+            out.append(f"H{x2:.0f}")
         else:
-            out.append(f"C{mx:.1f},{y:.1f} {mx:.1f},{y2:.1f} {x2:.1f},{y2:.1f}")
+            out.append(f"C{mx:.0f},{y:.0f} {mx:.0f},{y2:.0f} {x2:.0f},{y2:.0f}")
         x, y = x2, y2
     return "".join(out)
 
@@ -229,23 +229,23 @@ def layout_svg(d, rankdir="LR"):
         "</defs>",
         f'<g class="graph" font-family="{FAMILY}" text-anchor="middle">',
     ]
+    # the edges share their style (a large graph has tens of thousands of them)
+    out.append('<g class="edges" fill="none" stroke="#868e96" marker-end="url(#sg-arrow)">')
+    out.extend(f'<path d="{_curve(pts)}"/>' for pts in paths)
+    out.append('</g><g class="edge-labels" font-size="8">')
     for (_, _, label), pts in zip(d.edges, paths):
-        out.append(
-            '<g class="edge"><path fill="none" stroke="#868e96" marker-end="url(#sg-arrow)" '
-            f'd="{_curve(pts)}"/>'
-        )
         if label:
             (x1, y1), (x2, y2) = pts[0], pts[-1]
             out.append(
-                f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 2:.1f}" font-size="8">'
+                f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 2:.1f}">'
                 f"{html.escape(label)}</text>"
             )
-        out.append("</g>")
+    out.append("</g>")
     for b, (x, y), (w, h) in zip(boxes, centres, sizes):
         rx = h / 2 if b.kind == "op" else 6 if b.kind == "value" else 0
         dash = ' stroke-dasharray="3,2"' if b.kind == "constant" else ""
         out.append(
-            f'<g id="{b.id}" class="node"><title>{b.id}</title>'
+            f'<g id="{b.id}" class="node">'
             f'<rect x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
             f'rx="{rx:.1f}" fill="{b.fill}" stroke="{b.border}" '
             f'stroke-width="{b.penwidth}"{dash}/>'

@@ -33,9 +33,11 @@ from .graph import (
 from .layout import layout_svg
 from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
 
-VIEWER_BUDGET = 120_000
+VIEWER_BUDGET = 60_000
 """max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
-(a large graph is laid out by viz/layout.py, whose time grows with its cost; about 30 s here)."""
+(a large graph is laid out by viz/layout.py in seconds, but the browser then takes up to about
+30 s to show it on a busy 2-core machine; micrograd's MLP(2, [43, 43, 1]), 10,246 Values, costs
+51,446)."""
 VIEWER_DOT_MAX = 12_000
 """The largest layout cost the viewer gives to Graphviz's dot (a few seconds); a larger graph
 is laid out by viz/layout.py."""
