@@ -602,6 +602,7 @@ function nested(values, shape) {
 }
 
 function answerText(item) {
+  if (item.answer !== undefined) return item.answer; // the viewer's own number format
   return item.shape ? nested(item.values, item.shape) : num(item.values[0]);
 }
 
