@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stepgrad's one set-up script. Usage: ./dev.sh demo | test [pytest args] | bench | setup
 #   | docs (the site into site/) | pictures (the README's pictures into docs/images/)
+#   | mutate (mutation testing of autograd/ops.py and engine.py: tests/mutation/REPORT.md)
 # Installs what is missing (Graphviz's dot and Chromium by apt, .venv, the project with extras).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -80,8 +81,14 @@ case "$cmd" in
         "$PY" -c 'import torch; assert torch.__version__.startswith("2.13.0")' 2>/dev/null || "$PY" -m pip install -q torch==2.13.0
         for b in benchmarks/*.py; do say "$b"; "$PY" "$b"; done
         ;;
+    mutate)
+        # not part of test: about an hour on one core the first time, then only changed code
+        setup test
+        [ -x "$VENV/bin/mutmut" ] || "$PY" -m pip install -q -e ".[mutate]"
+        exec nice -n 15 "$PY" tests/mutation/run.py "$@"
+        ;;
     *)
-        echo "usage: ./dev.sh demo | test [pytest args] | bench | setup | docs | pictures"
+        echo "usage: ./dev.sh demo | test [pytest args] | bench | setup | docs | pictures | mutate"
         exit 2
         ;;
 esac

@@ -92,7 +92,7 @@ class Node:
         "_where",
         "__weakref__",
     )
-    __array_ufunc__ = None  # numpy defers to our reflected operators (and their clear errors)
+    # __array_ufunc__ / __array_function__ (numpy meeting a node): set from interop.py below
 
     def __getattr__(self, name):
         # only called for slots that were never set: give their defaults
@@ -846,3 +846,10 @@ def grad(f, argnum=0):
 
     gradf.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
     return gradf
+
+
+# numpy meeting a node: `arr * t` reaches the node's operators, np.tanh(v) says to call v.tanh()
+from . import interop  # noqa: E402
+
+Node.__array_ufunc__ = interop.array_ufunc
+Node.__array_function__ = interop.array_function

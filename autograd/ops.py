@@ -12,6 +12,12 @@ Below a scalar rule's vjp, `rule.floats` gives the same vjp written for plain fl
 expression per input (in the vjp's own argument names, None where it gives no gradient). The
 engine compiles them once into its scalar backward loop, so a Value graph's backward makes no
 call and no tuple per node; tests check each form against its vjp.
+
+Integer and boolean inputs follow numpy: ops whose result is not an integer (exp, tanh, sigmoid,
+softmax, /, mean, ...) give the float dtype numpy gives (np.exp's: int8 -> float16, int64 ->
+float64), integer ops (+, *, abs, relu, max, indexing, ...) keep integers. pow follows torch:
+`x ** number` is sqrt / rsqrt at +-0.5, a variable exponent IEEE pow, and d/da = 0 where b = 0,
+d/db = 0 where a = 0 and b >= 0.
 """
 
 import math
@@ -196,8 +202,17 @@ class m:
 
     @staticmethod
     def pow(a, b):
-        """a ** b, with IEEE results for floats (Python gives a complex or raises)."""
-        return _pow(a, b) if a.__class__ is float else a**b
+        """a ** b as pow_var computes it: IEEE pow (Python would give a complex or raise)."""
+        if a.__class__ is float:
+            return _pow(a, b)
+        return a**b if isinstance(a, Node) else _ieee_power(a, b)
+
+    @staticmethod
+    def pow_number(a, b):
+        """a ** b as `x ** number` computes it: torch's sqrt / rsqrt at +-0.5, else IEEE pow."""
+        if a.__class__ is float:
+            return _pow_number(a, b)
+        return a**b if isinstance(a, Node) else _np_pow_number(a, b)
 
     @staticmethod
     def less_one(b):
@@ -323,12 +338,48 @@ def _div(a, b):
 
 
 def _pow(a, b):
+    """a ** b on floats, IEEE's pow (what torch's pow of two tensors gives)."""
     try:
         r = a**b
     except (ZeroDivisionError, OverflowError):  # IEEE: (-0.) ** -1. is -inf, (-10.) ** 401. too
         with np.errstate(all="ignore"):
             return float(np.power(float(a), float(b)))
     return r if r.__class__ is float else math.nan  # a negative base to a fractional power
+
+
+# torch computes `tensor ** number` with sqrt for 0.5 and rsqrt for -0.5, which differ from IEEE
+# pow at -0 and -inf (sqrt(-inf) is nan, rsqrt(-0) is -inf); stepgrad's `x ** number` does the
+# same, on Values and Tensors. A variable or array exponent gets IEEE pow, as in torch.
+
+
+def _pow_number(a, b):
+    """a ** b on floats for a constant exponent b (the pow rule's scalar forward)."""
+    if b == 0.5:
+        return _sqrt(a)
+    if b == -0.5:
+        r = _sqrt(a)
+        return 1.0 / r if r != 0 else math.copysign(math.inf, r)
+    return _pow(a, b)
+
+
+def _ieee_power(a, b):
+    """np.power as IEEE pow, a 0-d exponent included (there numpy takes sqrt for 0.5)."""
+    if np.ndim(b):
+        return np.power(a, b)
+    b = np.asarray(b, dtype=np.result_type(a, b)).reshape(1)  # a 1-element array: no shortcut
+    return np.power(a, b).reshape(np.shape(a))
+
+
+def _np_pow_number(a, b):
+    """The pow rule's array forward: `x ** number` as torch (sqrt, rsqrt), arrays as IEEE."""
+    if b.__class__ is float or b.__class__ is int:
+        if b == 0.5:
+            return np.sqrt(a)
+        if b == -0.5:
+            with np.errstate(divide="ignore"):
+                return 1 / np.sqrt(a)
+        return np.power(a, b)
+    return _ieee_power(a, b)
 
 
 def _float_of(dtype):
@@ -401,8 +452,15 @@ def _scatter(g, shape, index):
 
 
 def _basic_index(index):
+    """True when no element can be picked twice: ints, slices, None, ... and one boolean mask."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+    masks = 0
+    for i in items:
+        if isinstance(i, np.ndarray) and i.dtype.kind == "b":
+            masks += 1
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, slice))):
+            return False
+    return masks <= 1
 
 
 # ----------------------------------------------------------------------------------------------
@@ -449,19 +507,26 @@ div.floats = "g / b", "-g * out / b"
 # b >= 0 (a**b is 0 or 1 there; log(0) would give 0 * -inf): m.less_one and m.log_base.
 
 
-@rule("pow", np.power, _pow, arity=2, elementwise=True, grads=("g * b * a**(b - 1)", None))
+@rule(
+    "pow",
+    _np_pow_number,
+    _pow_number,
+    arity=2,
+    elementwise=True,
+    grads=("g * b * a**(b - 1)", None),
+)
 def pow_(g, out, a, b):
     """a ** b (b a constant); d/da = b * a**(b-1) (0 where b = 0)"""
-    return g * b * m.pow(a, m.less_one(b)), None
+    return g * b * m.pow_number(a, m.less_one(b)), None
 
 
 pow_.floats = (
-    "(g * b * (a ** (b - 1) if a > 0 else _pow(a, b - 1)) if b != 0 else 0.0 * g)",
+    "(g * b * (a ** (b - 1) if a > 0 else _pow_number(a, b - 1)) if b != 0 else 0.0 * g)",
     None,
 )
 
 
-@rule("pow", np.power, _pow, arity=2, elementwise=True, grads=(None, "g * out * log(a)"))
+@rule("pow", _ieee_power, _pow, arity=2, elementwise=True, grads=(None, "g * out * log(a)"))
 def rpow(g, out, a, b):
     """a ** b (a a constant); d/db = a**b * log(a) (0 where a = 0 and b >= 0)"""
     return None, g * out * m.log_base(a, b)
@@ -472,7 +537,7 @@ rpow.floats = None, "0.0 * g if a == 0 and b >= 0 else g * out * _log(a)"
 
 @rule(
     "pow",
-    np.power,
+    _ieee_power,
     _pow,
     arity=2,
     elementwise=True,
@@ -483,7 +548,10 @@ def pow_var(g, out, a, b):
     return g * b * m.pow(a, m.less_one(b)), g * out * m.log_base(a, b)
 
 
-pow_var.floats = pow_.floats[0], rpow.floats[1]
+pow_var.floats = (
+    "(g * b * (a ** (b - 1) if a > 0 else _pow(a, b - 1)) if b != 0 else 0.0 * g)",
+    rpow.floats[1],
+)
 
 
 @rule(

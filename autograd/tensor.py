@@ -6,6 +6,7 @@ where gradients are summed back to a shape. Nothing here knows a derivative.
 """
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -168,7 +169,16 @@ def _reduce(op, a, axis, keepdims):
 
 
 def _is_int(x):
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+    """An int, numpy int or anything with __index__ (a 0-d int array); never a bool."""
+    if isinstance(x, bool | np.bool_):
+        return False
+    if isinstance(x, numbers.Integral):
+        return True
+    try:
+        operator.index(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_axis(name, ax, ndim, of="axis"):
@@ -184,7 +194,7 @@ def _check_axis(name, ax, ndim, of="axis"):
         raise ValueError(
             f"{name}: {of} {ax} is out of range for {ndim}-d input (axes go from {-n} to {n - 1})"
         )
-    return int(ax) % n
+    return operator.index(ax) % n
 
 
 def _norm_axis(op, axis, ndim):
@@ -675,8 +685,8 @@ def _clip_bound(x, bound, name):
         if _takes_part(bound):
             raise TypeError(
                 f"clip: the bound {name} is a Tensor that requires grad, but clip gives its "
-                "bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
-                "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)".replace("{name}", name)
+                f"bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
+                "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)"
             )
         bound = bound.data
     elif isinstance(bound, Node):

@@ -5,6 +5,7 @@ its name (`node.scope`, e.g. 'layers.0'); viz collapses a layer into one box by 
 """
 
 import os
+import weakref
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class Module:
         for name, m in self.named_modules():
             if m is not self:
                 object.__setattr__(m, "_path", name)
-                object.__setattr__(m, "_scope", scope(name))
+                object.__setattr__(m, "_scope", scope(ScopeName(name, m)))
         object.__setattr__(self, "_walked", _VERSION)
 
     # --- discovery -----------------------------------------------------------------------
@@ -219,6 +220,54 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+class ScopeName(str):
+    """A module's dotted name, as the `scope` of the nodes its forward makes ('layers.0'),
+    carrying what a drawing says of the module: `what` ('Dense(64, relu)') and `params`, the
+    labels of its parameters (so a drawing tells them from an input that needs a gradient).
+
+    >>> import nn
+    >>> dense = nn.Dense(64, activation="relu", input_shape=(3,))
+    >>> s = ScopeName("layers.0", dense)
+    >>> s == "layers.0", s.what, sorted(s.params)
+    (True, 'Dense(64, relu)', ['bias', 'weight'])
+    """
+
+    def __new__(cls, name, module):
+        s = super().__new__(cls, name)
+        s._module = weakref.ref(module)  # read when drawn: a layer builds its weights later
+        return s
+
+    @property
+    def what(self):
+        m = self._module()
+        return brief(m) if m is not None else ""
+
+    @property
+    def params(self):
+        m = self._module()
+        if m is None:
+            return frozenset()
+        return frozenset(p.label for _, p in m.named_parameters() if p.label)
+
+
+def brief(m):
+    """A module in a few characters: 'Dense(64, relu)', 'Conv2D(8, 3x3, relu)', 'Flatten'."""
+    parts = []
+    for attr in ("units", "filters", "out_features"):
+        v = getattr(m, attr, None)
+        if isinstance(v, int):
+            parts.append(str(v))
+            break
+    k = getattr(m, "kernel_size", None) or getattr(m, "pool_size", None)
+    if k is not None:
+        parts.append("x".join(str(n) for n in (k if isinstance(k, tuple) else (k, k))))
+    act = getattr(m, "activation", None)
+    if isinstance(act, str) and act not in ("linear", "none"):
+        parts.append(act)
+    name = type(m).__name__
+    return f"{name}({', '.join(parts)})" if parts else name
 
 
 def _collect(value, name, kind, out, skip_modules=False):

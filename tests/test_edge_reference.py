@@ -34,14 +34,6 @@ STORED = REFERENCE["cases"]
 # Wrong today, being fixed by the `trust` branch (issue 9): run, expected to fail until it lands.
 PENDING_TRUST = {}  # cases waiting for issue 9 fixes (xfail until then)
 
-# Where stepgrad follows IEEE pow on purpose: torch computes x ** 0.5 as sqrt(x) and x ** -0.5 as
-# rsqrt(x), which give nan at -inf (IEEE pow: +inf, and torch's own pow with a tensor exponent)
-# and -inf for (-0.) ** -0.5 (IEEE pow: +inf). numpy's np.power agrees with stepgrad.
-KNOWN_DIFFERENCES = {
-    name: "torch's sqrt/rsqrt forms of x ** +-0.5 at -0 and -inf differ from IEEE pow"
-    for name in ("pow_const_0p5_specials", "pow_const_m0p5_specials")
-}
-
 
 class SG:
     """The edge cases' `F` on stepgrad Values and Tensors."""
@@ -154,13 +146,11 @@ def _params():
         marks = []
         if name in PENDING_TRUST:
             marks.append(pytest.mark.xfail(strict=False, reason=PENDING_TRUST[name]))
-        if name in KNOWN_DIFFERENCES:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[name]))
         yield pytest.param(name, id=name, marks=marks)
 
 
 def test_pending_cases_exist():
-    assert set(PENDING_TRUST) | set(KNOWN_DIFFERENCES) <= set(edges.BY_NAME)
+    assert set(PENDING_TRUST) <= set(edges.BY_NAME)
 
 
 @pytest.mark.parametrize("name", list(_params()))

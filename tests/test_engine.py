@@ -613,8 +613,10 @@ def test_numpy_reads_a_tensor_as_its_data():
     assert np.asarray(t) is t.data
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     assert float(np.max(t.data)) == 2.0
-    with pytest.raises(TypeError):
-        np.add(t, 1.0)  # ufuncs defer to Tensor's own operators, which build the graph
+    y = np.add(t, 1.0)  # the operators' ufuncs reach Tensor's own operators: a graph node
+    assert isinstance(y, Tensor) and y.op == "add"
+    with pytest.raises(TypeError, match="np.tanh .* call x.tanh"):
+        np.tanh(t)  # numpy's math would lose the gradient (tests/test_trust_tensor.py has more)
 
 
 def test_heap_pad_is_set_on_glibc_and_can_be_turned_off():

@@ -25,8 +25,8 @@ from .tape import tape as tape
 def step_through(
     root,
     names=None,
-    rankdir="LR",
-    max_nodes=400,
+    rankdir=None,
+    max_nodes="auto",
     grad=None,
     collapse=None,
     quiz=False,

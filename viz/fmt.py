@@ -89,8 +89,8 @@ def array_stats(a):
         text = "all zeros" if lo == 0 else f"all {format_number(lo)}"
     else:
         mean, std = vals.mean(), vals.std()
-        if abs(mean) < 1e-9 * max(abs(lo), abs(hi)):
-            mean = 0.0  # rounding noise of a sum that cancels
+        if abs(mean) < 1e-5 * max(abs(lo), abs(hi)):
+            mean = 0.0  # rounding noise of a sum that cancels (a gradient's mean, often)
         text = f"μ={_g3(mean)} σ={_g3(std)} [{_g3(lo)}, {_g3(hi)}]"
     return " ".join([text, *flags])
 
@@ -172,19 +172,17 @@ def format_grad(g):
 
 
 def format_short(x):
-    """One short line for any value in a chain-rule line: values when small, else shape and norm.
+    """One short line for any value in a chain-rule line: values when small, else the shape
+    and a summary (never a norm: a product of norms says nothing about the product).
 
     >>> format_short(np.arange(12.0).reshape(3, 4)), format_short(np.ones((3, 4)))
-    ('(3, 4) ‖·‖ 22.49', '(3, 4) all 1.0')
+    ('(3, 4) μ=5.5 σ=3.45 [0.0, 11.0]', '(3, 4) all 1.0')
     """
     if not isinstance(x, np.ndarray):
         return format_number(x)
     if x.size <= SMALL:
         return _nested(x)
-    first = x.flat[0]
-    if x.dtype.kind in "biuf" and (x == first).all():
-        return f"{format_shape(x)} all {format_number(first)}"
-    return f"{format_shape(x)} ‖·‖ {format_number(norm(x))}"
+    return f"{format_shape(x)} {array_stats(x)}"
 
 
 def nonfinite(x):

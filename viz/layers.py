@@ -152,7 +152,7 @@ def _layer_order(trace, layers, raw):
     return seq
 
 
-def layer_payload(root, names=None, rankdir="LR", max_nodes=400, grad=None, what="step_through"):
+def layer_payload(root, names=None, rankdir=None, max_nodes="auto", grad=None, what="step_through"):
     """(svg, data) for the viewer stepping through `root`'s backward one nn layer at a time."""
     trace = Trace(root)
     layers = _Layers(trace, names)
@@ -232,7 +232,7 @@ def layer_payload(root, names=None, rankdir="LR", max_nodes=400, grad=None, what
 
     # the drawing: one box per layer, its gradient row wide enough for every text it shows
     named = {trace.nodes[i]: n for i, n in enumerate(all_names)}
-    d = build_collapsed(trace, True, True, names, None, max_nodes)
+    d = build_collapsed(trace, True, True, names, None, max_nodes, grids=False)
     width = {box: max(len(BLANK), *(len(t) for t in ts)) for box, ts in texts.items()}
     blanks = {}
     for b in d.boxes:
@@ -245,7 +245,7 @@ def layer_payload(root, names=None, rankdir="LR", max_nodes=400, grad=None, what
         elif b.kind == "value" and b.value is not None:
             name = all_names[b.value]
             rows = list(b.rows)
-            if rows and rows[0][1] == "name":
+            if rows and rows[0][1] in ("name", "auto"):
                 rows[0] = (name, "name")
             else:
                 rows.insert(0, (name, "name"))

@@ -16,19 +16,29 @@ import numpy as np
 from autograd import Node, backward_steps, toposort
 
 from .deps import require
+from .fit import best_layout
 from .fmt import SMALL, format_grad, format_short
 from .graph import (
     LEGEND,
     NO_DOT,
     Drawing,
+    LayoutPlan,
     build_drawing,
+    check_cost,
     count_nodes,
+    layout_cost,
     to_digraph,
     too_large,
 )
 from .layout import layout_svg
-from .trace import Trace, formula_names, formulas, name_map
+from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
 
+VIEWER_BUDGET = 120_000
+"""max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
+(a large graph is laid out by viz/layout.py, whose time grows with its cost; about 30 s here)."""
+VIEWER_DOT_MAX = 12_000
+"""The largest layout cost the viewer gives to Graphviz's dot (a few seconds); a larger graph
+is laid out by viz/layout.py."""
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
     "Backward has not started: no gradient is computed yet.\n"
@@ -136,6 +146,8 @@ def _transposes(text):
 def _attr_text(v):
     if isinstance(v, np.ndarray):
         return _short(v) if v.size <= SMALL else _shape(v)
+    if isinstance(v, tuple) and any(isinstance(e, np.ndarray) for e in v):  # an index
+        return "(" + ", ".join(_attr_text(e) for e in v) + ")"
     text = repr(v)
     return text if len(text) <= 24 else text[:21] + "..."
 
@@ -210,7 +222,7 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
         elif key in node.attrs:  # axis=1, shape=(32, 10): the names version says which
             label = f"{key}={_attr_text(value)}"
         else:
-            label = _attr_text(value)
+            label = disp_node(value) or _attr_text(value)
         table[key] = _entry(label, value)
     table["g"] = _entry(f"d{R}/d{name}", g)
     table["out"] = _entry(name, node.data)
@@ -292,8 +304,12 @@ def describe_parts(trace, s, R, disp):
         parts.append((f"{name} is a leaf ({what}): nothing to pass on", None, None))
     operands = n.operands
 
-    def disp_node(p):
-        return disp(index[p]) if p in index else None
+    data_names = constant_names(trace)
+
+    def disp_node(p):  # a node's name; a constant's when it is the batch x or the labels y
+        if isinstance(p, Node):
+            return disp(index[p]) if p in index else None
+        return data_names.get(id(p))
 
     for p, local, contrib in s.contributions:
         pn = disp(index[p])
@@ -325,6 +341,9 @@ def record(trace, names=None, grad=None, ran=None, masks=False):
     """
     all_names = display_names(trace, names)
     disp = all_names.__getitem__
+    # in a chain-rule line a name with spaces is bracketed: d(layers.0 · add), (x · relu)ᵀ
+    wrapped = [f"({n})" if AUTO_SEP in n else n for n in all_names]
+    in_formula = wrapped.__getitem__
 
     index = trace.index
     R = disp(0)
@@ -343,7 +362,7 @@ def record(trace, names=None, grad=None, ran=None, masks=False):
             t = _grad_text(running[j])
             texts.setdefault(j, set()).add(t)
             sets.append([f"v{j}", "grad " + t])
-        parts = describe_parts(trace, s, R, disp)
+        parts = describe_parts(trace, s, R, in_formula)
         step = {
             "node": f"v{i}",
             "name": disp(i),
@@ -372,7 +391,7 @@ def record(trace, names=None, grad=None, ran=None, masks=False):
 # ----------------------------------------------------------------------------------------------
 # the drawing the viewer shows: each op folded into the box of the value it makes
 
-_NODE = re.compile(r'(<g id="([vmb]\d+)" class="node">)(.*?)(</g>)', re.S)
+_NODE = re.compile(r'(<g id="([vmb]\d+(?:_\d+)?)" class="node">)(.*?)(</g>)', re.S)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -386,6 +405,7 @@ def fold_ops(d):
     boxes = {b.id: b for b in d.boxes}
     folded = {b.id for b in d.boxes if b.kind == "op" and ("v" + b.id[1:]) in boxes}
     out = Drawing()
+    out.plan, out.folded = d.plan, True
     for b in d.boxes:
         b.rows = [(_NEG_ZERO.sub("0.0", t), style) for t, style in b.rows]
         if b.id not in folded:
@@ -394,7 +414,7 @@ def fold_ops(d):
         v = boxes["v" + b.id[1:]]
         op = b.rows[0][0]
         attrs = [t for t, style in b.rows[1:] if len(t) <= 20]
-        if v.rows and v.rows[0][1] == "name":
+        if v.rows and v.rows[0][1] in ("name", "auto"):  # auto: named by its op
             title = v.rows[0][0]
             named_by_op = title.rstrip("0123456789").rstrip("_").endswith(op)  # mul_3
             head = [(title if named_by_op else f"{title} = {op}", "name")]
@@ -429,18 +449,32 @@ def _centre_texts(svg):
     return _NODE.sub(fix, svg)
 
 
-def render_svg(drawing, rankdir="LR"):
-    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing."""
+SCREEN = (1260, 560)  # the viewer's graph box on a 1280x720 screen, in CSS pixels
+
+
+def render_svg(drawing, rankdir=None):
+    """SVG of a Drawing: laid out by Graphviz's dot, or by layout.py when dot is missing or
+    the drawing's layout cost is over VIEWER_DOT_MAX (layout.py takes seconds where dot would
+    take minutes).
+
+    With rankdir None the direction (and a wrap into rows) is chosen to fit SCREEN.
+    """
+    cost = layout_cost(drawing)
+    if cost is not None and cost > VIEWER_DOT_MAX:
+        return layout_svg(drawing, rankdir or "LR")
     graphviz = require("graphviz", "the step-through viewer")
 
-    g = to_digraph(drawing, rankdir)
-    g.graph_attr.update(nodesep="0.1", ranksep="0.2")
-    g.body = [line.replace('margin="0.1,0.04"', 'margin="0.05,0.02"') for line in g.body]
+    def render(rd, bands):
+        g = to_digraph(drawing, rd, bands=bands)
+        g.graph_attr.update(nodesep="0.1", ranksep="0.2")
+        g.body = [line.replace('margin="0.1,0.04"', 'margin="0.05,0.02"') for line in g.body]
+        return g.pipe(format="svg", encoding="utf-8")
+
     try:
-        svg = g.pipe(format="svg", encoding="utf-8")
+        svg = best_layout(drawing, SCREEN, render, rankdir)
     except graphviz.ExecutableNotFound:
         print(NO_DOT + " Using a simpler built-in layout.", file=sys.stderr)
-        return layout_svg(drawing, rankdir)
+        return layout_svg(drawing, rankdir or "LR")
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     return _centre_texts(svg)
@@ -449,8 +483,8 @@ def render_svg(drawing, rankdir="LR"):
 def viewer_payload(
     root,
     names=None,
-    rankdir="LR",
-    max_nodes=400,
+    rankdir=None,
+    max_nodes="auto",
     grad=None,
     what="step_through",
     collapse=None,
@@ -483,7 +517,9 @@ def viewer_payload(
     from .tape import tape as make_tape
 
     trace = Trace(root)
-    if max_nodes is not None and count_nodes(trace) > max_nodes:
+    if max_nodes == "auto":  # refuse at once, before the steps are recorded
+        check_cost(LayoutPlan(trace), what, folded=True, budget=VIEWER_BUDGET)
+    elif max_nodes is not None and count_nodes(trace) > max_nodes:
         too_large(count_nodes(trace), max_nodes, what)
     ran = run_steps(trace, grad)
     disp, longest, data = record(trace, names, grad, ran=ran, masks=bool(quiz))

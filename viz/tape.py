@@ -194,11 +194,13 @@ def _value(x):
 
 def _call_args(node, args):
     attrs = {k: v for k, v in node.attrs.items() if k != "needs"}
-    extra = [
-        f"{k}={v!r}"
-        for k, v in attrs.items()
-        if not isinstance(v, np.ndarray) and v is not None and v is not False
-    ]
+    extra = []
+    for k, v in attrs.items():
+        if isinstance(v, np.ndarray):  # clip's array bounds by shape; index arrays stay out
+            if k in ("lo", "hi"):
+                extra.append(f"{k}=array{v.shape}")
+        elif v is not None and v is not False:
+            extra.append(f"{k}={v!r}")
     return ", ".join(list(args) + extra)
 
 

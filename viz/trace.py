@@ -164,11 +164,21 @@ def formula_names(node):
 AUTO_SEP = " · "  # an intermediate's automatic name: 'layers.0 · matmul'
 
 
+def is_param_of(node, s):
+    """False when nn says the scope `s` has no parameter labelled as this leaf (then it is an
+    input that needs a gradient); True when it has one, or when the scope does not say."""
+    params = getattr(s, "params", None)
+    return params is None or node.label in params
+
+
 def _param_scope(trace, i):
-    """The one nn scope that uses leaf i (its module), or None."""
+    """The one nn scope that uses leaf i as its parameter (its module), or None."""
     nodes = trace.nodes
     found = {nodes[c].scope for c in trace.consumers()[i]} - {None}
-    return found.pop() if len(found) == 1 else None
+    if len(found) != 1:
+        return None
+    s = found.pop()
+    return s if is_param_of(nodes[i], s) else None
 
 
 def name_info(trace, names=None):
@@ -186,7 +196,7 @@ def name_info(trace, names=None):
     >>> with scope("layer"):
     ...     h = (w * x).tanh()
     >>> name_info(Trace(h * 3.0))
-    (['loss', 'layer · tanh', 'layer · mul', 'layer.w', 'input'], [False, True, True, False, True])
+    (['loss', 'layer · tanh', 'layer · mul', 'layer.w', 'x'], [False, True, True, False, False])
     """
     pnames = name_map(names)
     nodes = trace.nodes
@@ -208,7 +218,9 @@ def name_info(trace, names=None):
                 op = n.op or "op"
                 name = f"{n.scope}{AUTO_SEP}{op}" if n.scope else op
             else:
-                name = "param" if n.requires_grad else "input"
+                data = constant_names(trace).get(id(n))
+                name = data or ("param" if n.requires_grad else "input")
+                made = data is None
             bases.setdefault(name, []).append(i)
         out.append(name)
         auto.append(made)
@@ -225,25 +237,31 @@ def node_names(trace, names=None):
 
 
 def constant_names(trace):
-    """{id(array): 'x' or 'y'} for the plain arrays a model was called on and compared with.
+    """{id(array or leaf): 'x' or 'y'} for the data a model was called on and compared with.
 
-    The only array (of more than one number) entering the ops of nn modules is the input
-    batch `x`; the only one entering the ops after them (the loss) is the labels `y`. When
-    there are several, none is named (they may be masks or 1 - y).
+    The only array (of more than one number, or an unnamed leaf Tensor without gradient)
+    entering the ops of nn modules is the input batch `x`; the only one entering the ops after
+    them (the loss) is the labels `y`. When there are several, none is named (they may be
+    masks or 1 - y).
     """
+    cached = getattr(trace, "_data_names", None)
+    if cached is not None:
+        return cached
     inside, after = {}, {}
     nodes = trace.nodes
-    scoped = any(n.scope is not None for n in nodes)
-    if not scoped:
-        return {}
-    for i, ins in enumerate(trace.inputs):
-        for p in ins:
-            if isinstance(p, Node) or getattr(p, "size", 1) <= 1:
-                continue
-            (inside if nodes[i].scope is not None else after)[id(p)] = p
     out = {}
-    if len(inside) == 1:
-        out[next(iter(inside))] = "x"
-    if len(after) == 1:
-        out[next(iter(after))] = "y"
+    if any(n.scope is not None for n in nodes):
+        for i, ins in enumerate(trace.inputs):
+            for p in ins:
+                if isinstance(p, Node):
+                    if p.label or p.requires_grad or not p.is_leaf:
+                        continue
+                elif getattr(p, "size", 1) <= 1:
+                    continue
+                (inside if nodes[i].scope is not None else after)[id(p)] = p
+        if len(inside) == 1:
+            out[next(iter(inside))] = "x"
+        if len(after) == 1:
+            out[next(iter(after))] = "y"
+    trace._data_names = out
     return out

@@ -52,8 +52,8 @@ class StepThrough(anywidget.AnyWidget):
 def step_through(
     root,
     names=None,
-    rankdir="LR",
-    max_nodes=400,
+    rankdir=None,
+    max_nodes="auto",
     grad=None,
     collapse=None,
     quiz=False,
@@ -71,7 +71,9 @@ def step_through(
     Args:
         root: a scalar Value or Tensor (or a Tensor with `grad=` given).
         names: `dict(model.named_parameters())` to label parameters with their dotted names.
-        rankdir: Graphviz direction ("LR" or "TB", ...).
+        rankdir: Graphviz direction ("LR" or "TB", ...); None (the default) picks the one
+            that shows the graph largest on a 1280x720 screen, and wraps a long chain of
+            layers into rows stacked like lines of text.
         max_nodes: raise GraphTooLargeError above this many drawn nodes.
         grad: the seed gradient for a non-scalar root.
         collapse: "module" steps one nn layer at a time (each layer one box, its parameters'

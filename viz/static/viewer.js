@@ -279,13 +279,15 @@ export function mount(el, data, svg, onStep, options = {}) {
   for (const g of svg.querySelectorAll("g.node")) groups.set(g.id, g);
   const nodes = new Map();
   const ids = new Set([...data.nodes, ...steps.map((s) => s.node)]);
-  for (const id of ids) {
-    const g = groups.get(id);
-    if (!g) continue;
+  // a leaf used far apart is drawn once per use: v7, v7_1, v7_2 are one node (key v7)
+  for (const [gid, g] of groups) {
+    const id = gid.replace(/_\d+$/, "");
+    if (!ids.has(id)) continue;
     const shape = g.querySelector("path, polygon, ellipse, rect");
     const text = gradText(g);
     if (!shape || !text) continue;
-    nodes.set(id, {
+    nodes.set(gid, {
+      id,
       g,
       shape,
       text,
@@ -339,7 +341,8 @@ export function mount(el, data, svg, onStep, options = {}) {
     for (const f of textSteps) tk = Math.min(tk, f(k));
     const { state } = stateAt(steps, k);
     const { text } = tk === k ? stateAt(steps, k) : stateAt(steps, tk);
-    for (const [id, n] of nodes) {
+    for (const n of nodes.values()) {
+      const id = n.id;
       let t = text.has(id) ? text.get(id) : blanks[id] || data.blank;
       for (const f of textMasks) t = f(id, t, text.has(id));
       const st = state.get(id) || "";
@@ -436,9 +439,9 @@ export function mount(el, data, svg, onStep, options = {}) {
   followB.addEventListener("click", () => setFollow(!follow));
   projB.addEventListener("click", () => setProjector(!projector));
   openB.addEventListener("click", openInner);
-  for (const [id, n] of nodes) {
+  for (const n of nodes.values()) {
     n.g.addEventListener("dblclick", () => {
-      const k = steps.findIndex((s) => s.node === id && s.inner);
+      const k = steps.findIndex((s) => s.node === n.id && s.inner);
       if (k >= 0) (show(k + 1), openInner());
     });
   }
