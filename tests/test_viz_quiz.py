@@ -407,6 +407,11 @@ def test_the_tape_follows_the_graph_and_toggles(page, tmp_path):
         shown = [r["text"] for r in tape_rows(page) if r["kind"] == "backward"]
         want = [f"{line.code} = {line.value}" for line in t.backward if line.step == k - 1]
         assert shown == want
+    # hovering a line outlines its node's box
+    page.hover(".stepgrad-tape-line[data-kind=forward][data-node='v2']")
+    assert page.eval_on_selector_all(
+        "g.node.stepgrad-tape-hover", "gs => gs.map(g => g.id.replace(/_\\d+$/, ''))"
+    ) == ["v2"]
     # a click on an adjoint line goes to its step
     page.click(".stepgrad-tape-line[data-kind=backward][data-step='3']")
     assert page.inner_text(".stepgrad-status").startswith(f"step 4 / {n}")
