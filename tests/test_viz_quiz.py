@@ -419,3 +419,50 @@ def test_the_tape_follows_the_graph_and_toggles(page, tmp_path):
     page.click("button.stepgrad-tape-toggle")
     assert page.is_hidden(".stepgrad-tape")
     assert page.seen["errors"] == []
+
+
+@needs_chromium
+def test_widget_quiz_holds_the_models_step_and_sends_the_results(page):
+    """The widget's JS (anywidget `render`) with a stand-in for the model: Python cannot move
+    the viewer past an open question (the step comes back corrected), and each answer goes
+    to the model's `results`, which `StepThrough.score` reads."""
+    import json
+
+    L, a, b = scalar_graph()
+    w = viz.step_through(L, quiz="leaves")
+    steps = _steps(L)
+    first = next(k for k, s in enumerate(steps, 1) if s.node.is_leaf)
+    state = {"svg": w.svg, "data": w.data, "step": 0, "results": []}
+    page.set_content('<div id="w"></div>')
+    page.add_script_tag(
+        type="module",
+        content=w._esm.replace("export default { render };", "")
+        + """
+const state = STATE;
+const handlers = {};
+window.model = {
+  get: (k) => state[k],
+  set: (k, v) => { const old = state[k]; state[k] = v;
+                   if (old !== v && handlers["change:" + k]) handlers["change:" + k](); },
+  save_changes: () => {},
+  on: (e, f) => { handlers[e] = f; },
+  off: (e) => { delete handlers[e]; },
+};
+render({ model: window.model, el: document.getElementById("w") });
+window.ready = true;
+""".replace("STATE", json.dumps(state)),
+    )
+    page.wait_for_function("() => window.ready === true")
+    page.evaluate(f"() => window.model.set('step', {len(steps)})")  # Python jumps to the end
+    assert page.inner_text(".stepgrad-status").startswith(f"step {first} /")
+    assert page.evaluate("() => window.model.get('step')") == first
+    truth = float(steps[first - 1].grad)
+    assert answer(page, f"{truth + 1:.4g}") == "wrong"
+    assert answer(page, f"{truth:.4g}") == "right"
+    results = page.evaluate("() => window.model.get('results')")
+    assert [(r["name"], r["right"], r["tries"], r["done"]) for r in results] == [
+        (steps[first - 1].node.label, True, 2, True)
+    ]
+    w.results = results  # what the kernel receives
+    assert w.score == (0, 1)  # right, but not at the first try
+    assert page.seen["errors"] == []
