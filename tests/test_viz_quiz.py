@@ -239,6 +239,7 @@ def test_exported_quiz_refuses_accepts_and_scores_offline(page, tmp_path):
     n = len(steps)
     assert score(page) == "quiz: score 0 / 0 (5 to go)"
     assert page.is_hidden(".stepgrad-quiz-form")
+    assert page.is_hidden("button.stepgrad-quiz-restart")  # nothing to start over yet
     page.click("button.stepgrad-next")  # the root: not asked
     assert page.is_hidden(".stepgrad-quiz-form")
     check_tape_matches_graph(page, 1)
@@ -304,6 +305,7 @@ def test_exported_quiz_refuses_accepts_and_scores_offline(page, tmp_path):
     assert page.get_attribute(".stepgrad-quiz-feedback", "data-verdict") in ("right", "revealed")
     page.click("button.stepgrad-quiz-restart")
     assert score(page) == "quiz: score 0 / 0 (5 to go)"
+    assert page.is_hidden("button.stepgrad-quiz-restart")
     assert page.inner_text(".stepgrad-status").startswith("step 0 /")
     page.screenshot(path=str(tmp_path / "quiz.png"))
     assert page.seen["requests"] == [path.as_uri()], page.seen["requests"]
@@ -465,4 +467,24 @@ window.ready = true;
     ]
     w.results = results  # what the kernel receives
     assert w.score == (0, 1)  # right, but not at the first try
+    assert page.seen["errors"] == []
+
+
+@needs_chromium
+def test_the_tape_names_the_line_that_made_each_node(page, tmp_path):
+    """Under detect_anomaly() every node records the file:line that created it; the tape
+    panel shows it beside the node's forward line."""
+    import inspect
+
+    from autograd import detect_anomaly
+
+    with detect_anomaly():
+        a = Value(1.5, label="a")
+        made = inspect.currentframe().f_lineno + 1
+        q = (a * a).exp()
+    q.label = "q"
+    path = viz.export_html(q, tmp_path / "where.html", tape=True)
+    page.goto(path.as_uri())
+    where = page.inner_text(".stepgrad-tape-line[data-kind=forward][data-node='v0']")
+    assert where.endswith(f"test_viz_quiz.py:{made}"), where
     assert page.seen["errors"] == []

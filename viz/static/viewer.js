@@ -691,6 +691,7 @@ function quiz(ctl) {
       `quiz: score ${right} / ${done.length}` + (left ? ` (${left} to go)` : ` · all ${total()} answered`);
     box.dataset.right = String(right);
     box.dataset.answered = String(done.length);
+    again.hidden = results.size === 0; // nothing to forget yet
   }
 
   function publish() {
