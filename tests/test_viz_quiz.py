@@ -239,6 +239,7 @@ def test_exported_quiz_refuses_accepts_and_scores_offline(page, tmp_path):
     n = len(steps)
     assert score(page) == "quiz: score 0 / 0 (5 to go)"
     assert page.is_hidden(".stepgrad-quiz-form")
+    assert page.is_hidden("button.stepgrad-quiz-restart")  # nothing to start over yet
     page.click("button.stepgrad-next")  # the root: not asked
     assert page.is_hidden(".stepgrad-quiz-form")
     check_tape_matches_graph(page, 1)
@@ -304,6 +305,7 @@ def test_exported_quiz_refuses_accepts_and_scores_offline(page, tmp_path):
     assert page.get_attribute(".stepgrad-quiz-feedback", "data-verdict") in ("right", "revealed")
     page.click("button.stepgrad-quiz-restart")
     assert score(page) == "quiz: score 0 / 0 (5 to go)"
+    assert page.is_hidden("button.stepgrad-quiz-restart")
     assert page.inner_text(".stepgrad-status").startswith("step 0 /")
     page.screenshot(path=str(tmp_path / "quiz.png"))
     assert page.seen["requests"] == [path.as_uri()], page.seen["requests"]
@@ -407,10 +409,82 @@ def test_the_tape_follows_the_graph_and_toggles(page, tmp_path):
         shown = [r["text"] for r in tape_rows(page) if r["kind"] == "backward"]
         want = [f"{line.code} = {line.value}" for line in t.backward if line.step == k - 1]
         assert shown == want
+    # hovering a line outlines its node's box
+    page.hover(".stepgrad-tape-line[data-kind=forward][data-node='v2']")
+    assert page.eval_on_selector_all(
+        "g.node.stepgrad-tape-hover", "gs => gs.map(g => g.id.replace(/_\\d+$/, ''))"
+    ) == ["v2"]
     # a click on an adjoint line goes to its step
     page.click(".stepgrad-tape-line[data-kind=backward][data-step='3']")
     assert page.inner_text(".stepgrad-status").startswith(f"step 4 / {n}")
     page.screenshot(path=str(tmp_path / "tape.png"))
     page.click("button.stepgrad-tape-toggle")
     assert page.is_hidden(".stepgrad-tape")
+    assert page.seen["errors"] == []
+
+
+@needs_chromium
+def test_widget_quiz_holds_the_models_step_and_sends_the_results(page):
+    """The widget's JS (anywidget `render`) with a stand-in for the model: Python cannot move
+    the viewer past an open question (the step comes back corrected), and each answer goes
+    to the model's `results`, which `StepThrough.score` reads."""
+    import json
+
+    L, a, b = scalar_graph()
+    w = viz.step_through(L, quiz="leaves")
+    steps = _steps(L)
+    first = next(k for k, s in enumerate(steps, 1) if s.node.is_leaf)
+    state = {"svg": w.svg, "data": w.data, "step": 0, "results": []}
+    page.set_content('<div id="w"></div>')
+    page.add_script_tag(
+        type="module",
+        content=w._esm.replace("export default { render };", "")
+        + """
+const state = STATE;
+const handlers = {};
+window.model = {
+  get: (k) => state[k],
+  set: (k, v) => { const old = state[k]; state[k] = v;
+                   if (old !== v && handlers["change:" + k]) handlers["change:" + k](); },
+  save_changes: () => {},
+  on: (e, f) => { handlers[e] = f; },
+  off: (e) => { delete handlers[e]; },
+};
+render({ model: window.model, el: document.getElementById("w") });
+window.ready = true;
+""".replace("STATE", json.dumps(state)),
+    )
+    page.wait_for_function("() => window.ready === true")
+    page.evaluate(f"() => window.model.set('step', {len(steps)})")  # Python jumps to the end
+    assert page.inner_text(".stepgrad-status").startswith(f"step {first} /")
+    assert page.evaluate("() => window.model.get('step')") == first
+    truth = float(steps[first - 1].grad)
+    assert answer(page, f"{truth + 1:.4g}") == "wrong"
+    assert answer(page, f"{truth:.4g}") == "right"
+    results = page.evaluate("() => window.model.get('results')")
+    assert [(r["name"], r["right"], r["tries"], r["done"]) for r in results] == [
+        (steps[first - 1].node.label, True, 2, True)
+    ]
+    w.results = results  # what the kernel receives
+    assert w.score == (0, 1)  # right, but not at the first try
+    assert page.seen["errors"] == []
+
+
+@needs_chromium
+def test_the_tape_names_the_line_that_made_each_node(page, tmp_path):
+    """Under detect_anomaly() every node records the file:line that created it; the tape
+    panel shows it beside the node's forward line."""
+    import inspect
+
+    from autograd import detect_anomaly
+
+    with detect_anomaly():
+        a = Value(1.5, label="a")
+        made = inspect.currentframe().f_lineno + 1
+        q = (a * a).exp()
+    q.label = "q"
+    path = viz.export_html(q, tmp_path / "where.html", tape=True)
+    page.goto(path.as_uri())
+    where = page.inner_text(".stepgrad-tape-line[data-kind=forward][data-node='v0']")
+    assert where.endswith(f"test_viz_quiz.py:{made}"), where
     assert page.seen["errors"] == []

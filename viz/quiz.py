@@ -15,6 +15,8 @@ import numpy as np
 
 from autograd import Node
 
+from .fmt import format_number
+
 WHOLE = 9  # a Tensor gradient with at most this many elements is asked whole (a 3x3 at most)
 
 
@@ -28,6 +30,13 @@ def _number(x):
 
 def _shape_text(shape):
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _nested(a):
+    """[[1.0, 2.0], [3.0, 4.0]]: every element in the viewer's number format."""
+    if a.ndim == 0:
+        return format_number(a.item())
+    return "[" + ", ".join(_nested(row) for row in a) + "]"
 
 
 def _index_text(index):
@@ -130,9 +139,11 @@ def quiz_payload(trace, steps, names, quiz, rtol=0.01, atol=0.001, what="step_th
                 item["prompt"] = f"{prompt}{_index_text(element)}"
                 item["element"] = list(element)
                 item["values"] = [_number(g[element])]
+                item["answer"] = format_number(g[element])
             else:
                 item["shape"] = list(g.shape)
                 item["values"] = [_number(x) for x in g.reshape(-1)]
+                item["answer"] = _nested(g)
         else:
             if element is not None:
                 raise ValueError(
@@ -140,5 +151,6 @@ def quiz_payload(trace, steps, names, quiz, rtol=0.01, atol=0.001, what="step_th
                     "list the node alone"
                 )
             item["values"] = [_number(np.asarray(g).reshape(-1)[0])]
+            item["answer"] = format_number(item["values"][0] if math.isfinite(float(g)) else g)
         ask[f"v{i}"] = item
     return {"ask": ask, "rtol": float(rtol), "atol": float(atol)}

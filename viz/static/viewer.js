@@ -605,6 +605,7 @@ function nested(values, shape) {
 }
 
 function answerText(item) {
+  if (item.answer !== undefined) return item.answer; // the viewer's own number format
   return item.shape ? nested(item.values, item.shape) : num(item.values[0]);
 }
 
@@ -690,6 +691,7 @@ function quiz(ctl) {
       `quiz: score ${right} / ${done.length}` + (left ? ` (${left} to go)` : ` · all ${total()} answered`);
     box.dataset.right = String(right);
     box.dataset.answered = String(done.length);
+    again.hidden = results.size === 0; // nothing to forget yet
   }
 
   function publish() {
@@ -852,8 +854,12 @@ function tapePanel(ctl) {
         const k = kind === "backward" ? line.step + 1 : steps.findIndex((s) => s.node === line.node) + 1;
         if (k > 0) ctl.show(k);
       });
-      row.addEventListener("mouseenter", () => ctl.nodes.get(line.node)?.g.classList.add("stepgrad-tape-hover"));
-      row.addEventListener("mouseleave", () => ctl.nodes.get(line.node)?.g.classList.remove("stepgrad-tape-hover"));
+      // hover: outline the node's box (each of its boxes, when a leaf is drawn once per use)
+      const mark = (on) => {
+        for (const n of ctl.nodes.values()) if (n.id === line.node) n.g.classList.toggle("stepgrad-tape-hover", on);
+      };
+      row.addEventListener("mouseenter", () => mark(true));
+      row.addEventListener("mouseleave", () => mark(false));
     }
     sec.append(head, list);
     side.append(sec);
