@@ -59,7 +59,7 @@ def make_data(name, n_samples=200, noise=None, seed=0):
 
     >>> X, y = make_data("xor", 40, seed=0)
     >>> X.shape, sorted(set(y.tolist())), bool(np.abs(X).max() <= 1.0)
-    ((40, 2), [0, 1], True)
+    ((40, 2), [0.0, 1.0], True)
     """
     from nn import data
 
