@@ -244,16 +244,17 @@ class Playground(anywidget.AnyWidget):
 
     # --- training --------------------------------------------------------------------------
     def _next_indices(self, advance):
+        """The indices of the next batch; `advance` moves past it. A new epoch (a fresh
+        shuffle; the last partial batch is dropped) starts when the rest is too short, also
+        when only peeking, so the batch peeked at is the batch trained next."""
         n = len(self.X_train)
         bs = min(self.batch_size, n)
-        order, pos, epoch = self._order, self._pos, self.epoch
-        if pos + bs > n:  # a new epoch: a fresh shuffle (the last partial batch is dropped)
-            order, pos, epoch = self._order_rng.permutation(n), 0, epoch + 1
-            if not advance:  # peeking must not consume the generator
-                self._order, self._pos, self.epoch = order, pos, epoch
-        idx = order[pos : pos + bs]
+        if self._pos + bs > n:
+            self._order, self._pos = self._order_rng.permutation(n), 0
+            self.epoch = self.epoch + 1
+        idx = self._order[self._pos : self._pos + bs]
         if advance:
-            self._order, self._pos, self.epoch = order, pos + bs, epoch
+            self._pos += bs
         return idx
 
     def batch_loss(self):
@@ -272,7 +273,6 @@ class Playground(anywidget.AnyWidget):
         self._opt.zero_grad()
         loss.backward()
         self._opt.step()
-        self._batches_done += 1
         return loss
 
     def train(self, n=1, ms=None):
@@ -280,7 +280,6 @@ class Playground(anywidget.AnyWidget):
         one), then update what the browser shows. Returns the number of batches trained."""
         if not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"playground.train: n must be an int >= 1, got {n!r}")
-        self._batches_done = 0
         start = time.perf_counter()
         done = 0
         with np.errstate(all="ignore"):

@@ -305,11 +305,13 @@ function renderPlayground({ model, el }) {
   }
   function drawAll() {
     pending = null;
+    const t0 = performance.now();
     drawBoundary();
     drawNet();
     drawLoss();
     drawCounter();
     err.textContent = model.get("error") || "";
+    el.dataset.drawMs = (performance.now() - t0).toFixed(2); // read by benchmarks/playground.py
   }
 
   // --- the step-through of the next batch ----------------------------------------------------
