@@ -2,7 +2,8 @@
 (a Jupyter widget, or one offline HTML file), and plot training.
 
 It only reads the node protocol (data, grad, label, op, operands, scope, ...) and
-`autograd.backward_steps`; it never changes a graph and never imports nn. Graphviz (`graphviz`),
+`autograd.backward_steps`; it never changes a graph and never imports nn (but `playground`,
+which trains an nn model, imports it when one is made). Graphviz (`graphviz`),
 anywidget and matplotlib come with the `viz` extra and are imported only when used.
 
 >>> from autograd import Value
@@ -55,6 +56,13 @@ def step_through(
     )
 
 
+def playground(**controls):
+    """A live TF-Playground-style training widget (see `viz.playground_widget.playground`)."""
+    from .playground_widget import playground as make
+
+    return make(**controls)
+
+
 __all__ = [
     "LEGEND",
     "GraphTooLargeError",
@@ -67,5 +75,6 @@ __all__ = [
     "plot_decision_boundary",
     "plot_gradient_flow",
     "plot_history",
+    "playground",
     "step_through",
 ]
