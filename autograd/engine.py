@@ -170,6 +170,54 @@ class Node:
         """Reset this node's gradient (0.0 for a Value, None for a Tensor)."""
         self.grad = self._zero_grad_value()
 
+    # --- in-place operators: p -= lr * p.grad on a parameter must not silently rebind p ------
+    # On an intermediate, `h += 1` is `h = h + 1` (a new node, the graph stays right). On a leaf
+    # that requires grad, rebinding would leave the parameter unchanged (a training loop that
+    # does not train): refused with the fix, or done in place under no_grad() as torch does.
+    def __iadd__(self, other):
+        return _inplace(self, "+=", "__add__", other)
+
+    def __isub__(self, other):
+        return _inplace(self, "-=", "__sub__", other)
+
+    def __imul__(self, other):
+        return _inplace(self, "*=", "__mul__", other)
+
+    def __itruediv__(self, other):
+        return _inplace(self, "/=", "__truediv__", other)
+
+    def __ipow__(self, other):
+        return _inplace(self, "**=", "__pow__", other)
+
+    def __imatmul__(self, other):
+        return _inplace(self, "@=", "__matmul__", other)
+
+
+def _inplace(node, sym, method, other):
+    if node._op is not None or not node.requires_grad:
+        return getattr(node, method)(other)  # an intermediate or a constant: a new node
+    if not GRAD:  # under no_grad(): update the leaf itself, as torch does
+        new = getattr(node, method)(other)
+        data = new.data
+        if data.__class__ is np.ndarray and node.data.__class__ is np.ndarray:
+            if data.shape != node.data.shape:
+                raise ValueError(
+                    f"{sym} on {node_name(node)} under no_grad(): the result has shape "
+                    f"{data.shape}, so it cannot be written into the leaf in place"
+                )
+            data = data.astype(node.data.dtype, copy=False)
+        node.data = data
+        return node
+    name = node.label if node.label.isidentifier() else "p"
+    raise TypeError(
+        f"{name} {sym} ...: an in-place operator on {node_name(node)} that requires grad would "
+        f"rebind {name} to a new node ({name} {sym[:-1]} ...) and leave the leaf itself "
+        f"unchanged, so a training loop would silently not train. To update a parameter, "
+        f"write {name}.data {sym} ... (e.g. {name}.data -= lr * {name}.grad), or do it inside "
+        f"`with no_grad():`. For a running total, start from a plain number ({name} = 0.0) or a "
+        f"leaf made with requires_grad=False."
+    )
+
 
 class _HookHandle:
     __slots__ = ("node", "fn")
@@ -200,14 +248,30 @@ def inputs_of(node):
 
 
 class no_grad:
-    """Build no graph inside: ops give leaves. A context manager and a decorator.
+    """Build no graph inside: ops give leaves. A context manager and a decorator (`@no_grad`
+    or `@no_grad()`).
 
     >>> from autograd import Value, no_grad
     >>> with no_grad():
     ...     y = Value(2.0) * 3
     >>> y.is_leaf
     True
+    >>> @no_grad
+    ... def triple(v):
+    ...     return v * 3
+    >>> triple(Value(2.0)).is_leaf
+    True
     """
+
+    def __new__(cls, fn=None):
+        if fn is None:
+            return super().__new__(cls)
+        if not callable(fn):
+            raise TypeError(
+                f"no_grad: takes no arguments as a context manager (with no_grad(): ...) or a "
+                f"function as a decorator (@no_grad); got {type(fn).__name__} {fn!r}"
+            )
+        return super().__new__(cls)(fn)  # bare @no_grad: the wrapped function
 
     def __enter__(self):
         global GRAD
@@ -334,6 +398,22 @@ def finish(out, op, a, b, ctx=None, requires_grad=True):
         if bad:
             ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
             shown = ", ".join(describe(i) for i in ins)
+            for i, x in enumerate(ins):
+                came = _not_finite(x)
+                if came:
+                    what = node_name(x) if isinstance(x, Node) else "a constant"
+                    whence = (
+                        "check the data it was made from"
+                        if not isinstance(x, Node) or x._op is None
+                        else f"it was made outside detect_anomaly() (at {x._where})"
+                        if x._where is None
+                        else f"it was made at {x._where}"
+                    )
+                    raise AnomalyError(
+                        f"{op.name} at {where}: its input {i}, {what}, already holds {came}, "
+                        f"so the {came} came in with the inputs and {op.name} did not make it; "
+                        f"{whence}; inputs: {shown}"
+                    )
             raise AnomalyError(
                 f"{op.name} produced {bad} in the forward pass at {where}; inputs: {shown}"
             )
@@ -511,7 +591,7 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
             for hook in list(n._hooks):
                 r = hook(g)
                 if r is not None:
-                    g = n._check_hook_grad(r, create_graph)
+                    g = n._check_hook_grad(r, create_graph, _hook_name(hook, n))
             n.grad = g
         op = n._op
         if op is None or n in stop:
@@ -520,7 +600,7 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
                 if prev is None or (prev.__class__ is float and prev == 0.0):
                     n.grad = g.copy() if g.__class__ is np.ndarray else g
                 else:
-                    n.grad = prev + g
+                    n.grad = _sum(prev, g)
             if steps:
                 yield Step(n, n.grad, (), index)
             continue
@@ -554,7 +634,7 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
                         f"inputs: {shown}; upstream gradient: {describe(g)}"
                     )
             prev = p.grad
-            p.grad = gp if prev is None else prev + gp
+            p.grad = gp if prev is None else _sum(prev, gp)
             if steps:
                 contributions.append((p, locals_[i], gp))
         if steps:
@@ -806,11 +886,36 @@ def _backward_arrays(root, seed):
                 gp = p._check_grad(gp, op, i - 1, False)  # e.g. a numpy scalar from a 0-d op
             prev = p.grad
             if prev is not None:
-                p.grad = prev + gp
+                p.grad = _sum(prev, gp)
             elif p._op is None and (gp is g or (gp.base is not None and _shared(gp, g))):
                 p.grad = gp.copy()  # a leaf owns its gradient: no view, nothing shared
             else:
                 p.grad = gp
+
+
+def _sum(prev, g):
+    """prev + g, where a 0-d array stays an array (numpy gives a scalar for 0-d + 0-d)."""
+    s = prev + g
+    if prev.__class__ is np.ndarray and s.__class__ is not np.ndarray:
+        return np.asarray(s)
+    return s
+
+
+def node_name(n):
+    """How error messages name a node: its label or the op that made it, and its shape."""
+    kind = type(n).__name__
+    shape = f"shape {n.shape}" if kind == "Tensor" else ""
+    if n.label:
+        made = f"made by {n.op}" if n._op is not None else "a leaf"
+        return f"{kind} {n.label!r} ({made}{', ' if shape else ''}{shape})"
+    if n._op is None:
+        return f"a {kind} leaf{' of ' + shape if shape else ''}"
+    return f"the {kind} made by {n.op}{' (' + shape + ')' if shape else ''}"
+
+
+def _hook_name(hook, n):
+    name = getattr(hook, "__qualname__", None) or type(hook).__name__
+    return f"the hook {name} registered on {node_name(n)}"
 
 
 def _shared(view, g):

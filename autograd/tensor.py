@@ -659,8 +659,15 @@ class Tensor(Node):
             )
         return g
 
-    def _check_hook_grad(self, g, as_node):
-        arr = self._check_seed(g.data if isinstance(g, Tensor) else g)
+    def _check_hook_grad(self, g, as_node, what="a hook"):
+        shape, dtype = self.data.shape, self.data.dtype
+        want = f"a hook must return None or a gradient of the node's shape {shape}"
+        try:
+            arr = to_array(g.data if isinstance(g, Tensor) else g, dtype, what="hook")
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} returned {type(g).__name__} {g!r:.60}; {want}") from None
+        if arr.shape != shape:
+            raise engine.BackwardError(f"{what} returned a gradient of shape {arr.shape}; {want}")
         if as_node:
             return g if isinstance(g, Tensor) else _leaf(arr)
         return arr
@@ -673,7 +680,19 @@ class Tensor(Node):
             gshape = g.data.shape
         else:
             if g.__class__ is not np.ndarray:
-                g = np.asarray(g, dtype=self.data.dtype)
+                try:
+                    g = np.asarray(g, dtype=self.data.dtype)
+                except (TypeError, ValueError):
+                    raise engine.BackwardError(
+                        f"{op.name}: its vjp returned {type(g).__name__} {g!r:.60} for input "
+                        f"{i}, a Tensor of shape {shape} {self.data.dtype}; a vjp must return "
+                        "an array of numbers of its input's shape (or None)"
+                    ) from None
+            elif g.dtype.kind not in "biuf":
+                raise engine.BackwardError(
+                    f"{op.name}: its vjp returned an array of dtype {g.dtype} for input {i}, a "
+                    f"Tensor of shape {shape} {self.data.dtype}; a vjp must return numbers"
+                )
             elif g.dtype != self.data.dtype:
                 g = g.astype(self.data.dtype)
             gshape = g.shape

@@ -240,12 +240,17 @@ class Value(Node):
             return g
         return _const("backward", g)
 
-    def _check_hook_grad(self, g, as_node):
+    def _check_hook_grad(self, g, as_node, what="a hook"):
+        if not isinstance(g, Value) and (not isinstance(g, numbers.Real) or isinstance(g, bool)):
+            raise TypeError(
+                f"{what} returned {type(g).__name__} {g!r:.60}; a hook on a Value must return "
+                "None or a number (the node's new gradient)"
+            )
         if as_node:
             return self._constant(g)
         if isinstance(g, Value):
             return g.data
-        return _const("hook", g)
+        return float(g)
 
     def _check_grad(self, g, op, i, as_node):
         if g.__class__ is float or (as_node and g.__class__ is Value):

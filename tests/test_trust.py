@@ -9,7 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value
+from autograd import (
+    AnomalyError,
+    BackwardError,
+    Op,
+    Tensor,
+    Value,
+    backward_steps,
+    detect_anomaly,
+    no_grad,
+)
 
 # ----------------------------------------------------------------------------------------------
 # 1. float(v), math.exp(v), round(v) ... on a node of a graph raise; constants and reading work
@@ -71,3 +80,195 @@ def test_tensor_float_guard():
     with pytest.raises(TypeError, match=r"one-element Tensor.*\(2,\)"):
         float(Tensor([1.0, 2.0]))
     assert f"{t * 2:.2f}" == "6.00" and (t * 2).item() == 6.0
+
+
+# ----------------------------------------------------------------------------------------------
+# 3. in-place operators on a leaf that requires grad: refused with the fix, or in place under
+#    no_grad(); on intermediates and constants they stay `x = x op y`
+
+LEAVES = {
+    "Value": lambda: Value(1.0, label="w"),
+    "Tensor": lambda: Tensor([1.0, 2.0], requires_grad=True, label="w"),
+}
+
+
+@pytest.mark.parametrize("kind", list(LEAVES))
+@pytest.mark.parametrize("sym", ["+=", "-=", "*=", "/=", "**="])
+def test_an_inplace_operator_on_a_parameter_raises_with_the_fix(kind, sym):
+    w = LEAVES[kind]()
+    (w * w).sum().backward() if kind == "Tensor" else (w * w).backward()
+    before = np.copy(w.data)
+    with pytest.raises(TypeError) as err:
+        exec(f"w {sym} 0.5", {"w": w})
+    msg = str(err.value)
+    assert msg.startswith(f"w {sym} ...: an in-place operator on {kind} 'w' (a leaf")
+    assert "w.data -= lr * w.grad" in msg and "no_grad()" in msg and "silently not train" in msg
+    np.testing.assert_array_equal(w.data, before)  # nothing half-done
+
+
+def test_the_micrograd_update_loop_that_rebinds_is_refused():
+    params = [Value(0.5), Value(-1.0)]
+    loss = params[0] * params[1]
+    loss.backward()
+    with pytest.raises(TypeError, match=r"p\.data -= lr \* p\.grad"):
+        for p in params:
+            p -= 0.1 * p.grad
+    for p in params:  # the fix from the message works
+        p.data -= 0.1 * p.grad
+    assert (params[0].data, params[1].data) == (0.5 + 0.1, -1.0 - 0.05)
+
+
+@pytest.mark.parametrize("kind", list(LEAVES))
+def test_under_no_grad_an_inplace_operator_updates_the_leaf_itself(kind):
+    w = LEAVES[kind]()
+    (w * w).sum().backward() if kind == "Tensor" else (w * w).backward()
+    same = w
+    with no_grad():
+        w -= 0.25 * w.grad
+    assert w is same and w.is_leaf and w.requires_grad
+    np.testing.assert_allclose(w.data, [0.5] if kind == "Value" else [0.5, 1.0])
+    assert w.data.__class__ is (float if kind == "Value" else np.ndarray)
+
+
+def test_under_no_grad_an_inplace_operator_that_would_change_the_shape_is_refused():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with (
+        no_grad(),
+        pytest.raises(ValueError, match=r"-= on a Tensor leaf of shape \(2,\).*\(2, 2\)"),
+    ):
+        w -= np.ones((2, 2))
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_inplace_operators_on_intermediates_and_constants_stay_normal():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h += 1  # h = h + 1: a new node, the graph is right
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+    total = Value(0.0, requires_grad=False)  # a running total made as the message says
+    a = Value(2.0)
+    for _ in range(3):
+        total += a * a
+    total.backward()
+    assert total.data == 12.0 and a.grad == 12.0
+    c = Tensor([1.0])  # a constant Tensor (requires_grad=False by default)
+    c *= 2
+    np.testing.assert_array_equal(c.data, [2.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. messages: hooks, custom ops, no_grad, detect_anomaly; 0-d gradients stay arrays
+
+
+@pytest.mark.parametrize(
+    "make, result, error, match",
+    [
+        (lambda: Value(1.0), "bad", TypeError, r"returned str 'bad'; a hook on a Value must"),
+        (lambda: Value(1.0), [1.0], TypeError, r"returned list \[1\.0\]; a hook on a Value must"),
+        (
+            lambda: Tensor([1.0, 2.0], requires_grad=True),
+            np.ones(3),
+            BackwardError,
+            r"returned a gradient of shape \(3,\); a hook must return None or a gradient of the "
+            r"node's shape \(2,\)",
+        ),
+        (
+            lambda: Tensor([1.0, 2.0], requires_grad=True),
+            "x",
+            TypeError,
+            r"returned str 'x'; a hook must return None or a gradient of the node's shape \(2,\)",
+        ),
+    ],
+)
+def test_a_bad_hook_result_names_the_hook_the_node_and_the_shapes(make, result, error, match):
+    x = make()
+    h = x * 2
+    h.label = "h"
+
+    def clip_grad(g):
+        return result
+
+    h.register_hook(clip_grad)
+    kind = type(x).__name__
+    with pytest.raises(error, match=match) as err:
+        (h.sum() if kind == "Tensor" else h).backward()
+    assert str(err.value).startswith(f"the hook {clip_grad.__qualname__} registered on {kind} 'h'")
+    assert "the root" not in str(err.value) and "data must be numbers" not in str(err.value)
+
+
+def test_a_custom_vjp_returning_a_string_on_a_tensor_names_the_op():
+    cube = Op("cube", lambda x: x**3, lambda g, out, x: ("three x squared",))
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(BackwardError, match=r"^cube: its vjp returned str 'three x squared' for "):
+        cube(x).sum().backward()
+    bad_dtype = Op("cube2", lambda x: x**3, lambda g, out, x: (np.array(["a", "b"]),))
+    with pytest.raises(BackwardError, match=r"^cube2: its vjp returned an array of dtype <U1"):
+        bad_dtype(x).sum().backward()
+
+
+def test_bare_no_grad_decorates_and_a_bad_argument_is_named():
+    @no_grad
+    def triple(v):
+        return v * 3
+
+    assert triple.__name__ == "triple"
+    y = triple(Value(2.0))
+    assert y.is_leaf and y.data == 6.0
+    assert (Value(1.0) * 2).op == "mul"  # grad mode is back on after the call
+
+    @no_grad()
+    def double(v):
+        return v * 2
+
+    assert double(Value(2.0)).is_leaf
+    with pytest.raises(TypeError, match=r"no_grad: takes no arguments .* got int 3"):
+        no_grad(3)
+
+
+@pytest.mark.parametrize("kind", ["Tensor", "Value"])
+def test_anomaly_names_the_leaf_that_brought_the_nan(kind):
+    if kind == "Tensor":
+        x = Tensor([[np.nan, 1.0]], requires_grad=True, label="pixels")
+        w = Tensor([[1.0], [2.0]], requires_grad=True)
+        run = lambda: (x @ w).sum()  # noqa: E731
+        first = "matmul"
+    else:
+        x, w = Value(math.nan, label="pixels"), Value(2.0)
+        run = lambda: x * w  # noqa: E731
+        first = "mul"
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        run()
+    msg = str(err.value)
+    assert f"its input 0, {kind} 'pixels' (a leaf" in msg
+    assert (
+        f"already holds nan, so the nan came in with the inputs and {first} did not make it" in msg
+    )
+    assert "check the data it was made from" in msg
+
+
+def test_anomaly_names_an_input_made_outside_detect_anomaly():
+    x = Tensor([0.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = x / x  # nan, made outside
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        y * 2
+    assert "its input 0, the Tensor made by div (shape (1,)), already holds nan" in str(err.value)
+    assert "it was made outside detect_anomaly()" in str(err.value)
+
+
+def test_a_0d_gradient_stays_an_array_when_it_accumulates():
+    x = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    (x * x).backward()
+    (x * x).backward()  # second pass: the leaf accumulates
+    assert x.grad.__class__ is np.ndarray and x.grad.shape == () and x.grad == 8.0
+    y = Tensor(3.0, requires_grad=True, dtype=np.float64)
+    h = y * 2
+    (h * h + h).backward()  # h has two consumers: its gradient is a sum
+    assert y.grad.__class__ is np.ndarray and y.grad == 2 * (2 * 6.0 + 1)
+    z = Tensor(1.5, requires_grad=True, dtype=np.float64)
+    for _ in backward_steps(z * z + z):
+        pass
+    for _ in backward_steps(z * z + z):
+        pass
+    assert z.grad.__class__ is np.ndarray and z.grad == 2 * (2 * 1.5 + 1)
