@@ -25,13 +25,31 @@ def _kind(layer):
     return act if isinstance(act, str) and act != "linear" else ""
 
 
+# the bins of the magnitude histogram, in log10 |x|: the same for every layer, so layers whose
+# values differ by orders of magnitude (vanishing gradients) can be compared on one log axis
+LOG_EDGES = np.arange(-12.0, 4.0 + 1e-9, 0.25)
+TINY = 10.0 ** LOG_EDGES[0]  # |x| below this counts as zero in the magnitude histogram
+
+
 def _stats(a, bins):
     a = np.asarray(a, dtype=np.float64).ravel()
     a = a[np.isfinite(a)]
     if not a.size:
-        return {"mean": float("nan"), "std": float("nan"), "hist": ([], [])}
+        empty = ([], [])
+        return {"mean": float("nan"), "std": float("nan"), "hist": empty, "loghist": empty,
+                "zeros": 0.0}  # fmt: skip
     counts, edges = np.histogram(a, bins=bins)
-    return {"mean": float(a.mean()), "std": float(a.std()), "hist": (counts, edges)}
+    mag = np.abs(a)
+    small = mag < TINY
+    logs = np.log10(np.clip(mag[~small], TINY, 10.0 ** LOG_EDGES[-1]))
+    logcounts, _ = np.histogram(logs, bins=LOG_EDGES)
+    return {
+        "mean": float(a.mean()),
+        "std": float(a.std()),
+        "hist": (counts, edges),
+        "loghist": (logcounts, LOG_EDGES),
+        "zeros": float(small.mean()),
+    }
 
 
 def saturated_share(a, kind):
@@ -61,8 +79,11 @@ class Monitor(Callback):
 
     After fit:
         `monitor.layers`: {layer name: list of records}, a record per recorded step with
-            `step`, `epoch`, `kind` (activation), `act` and `grad` ({mean, std, hist}) and
-            `saturated` (share, tanh/sigmoid only).
+            `step`, `epoch`, `kind` (activation), `act` and `grad` ({mean, std, hist,
+            loghist, zeros}: `hist` = (counts, edges) over the values, `loghist` = (counts,
+            edges) over log10 |value| with the same edges for every layer, `zeros` = the share
+            below 1e-12 in size, left out of `loghist`) and `saturated` (share, tanh/sigmoid
+            only).
         `monitor.params`: {parameter name: list of {step, epoch, ratio, grad_std, data_std}},
             `ratio` = std(update) / std(data), the step the optimizer actually took; makemore's
             guide: about 1e-3 (log10 -3) is healthy, far below learns slowly, far above is

@@ -114,3 +114,86 @@ def test_clear_errors():
         m.fit(x, y, epochs=1, verbose=0, callbacks=[nn.callbacks.Monitor(layers=["layers.9"])])
     with pytest.raises(KeyError, match="no records for layer"):
         mon.series("layers.1", "act_mean")
+
+
+def _deep(act="sigmoid", depth=11):
+    nn.manual_seed(0)
+    layers = [nn.Dense(4, activation=act, input_shape=(2,))]
+    layers += [nn.Dense(4, activation=act) for _ in range(depth - 1)] + [nn.Dense(1)]
+    m = nn.Sequential(layers)
+    m.compile(optimizer=nn.optim.SGD(lr=0.1), loss="mse")
+    x, y = _data()
+    mon = nn.callbacks.Monitor(every=2)
+    m.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[mon], seed=0)
+    return mon
+
+
+def test_each_layer_has_its_own_colour_in_every_plot():
+    from matplotlib.colors import to_rgba
+
+    for depth in (2, 11):  # ten colours of the cycle, or (more layers) spaced along viridis
+        mon = _deep(depth=depth)
+        n = depth + 1
+        act = viz.plot_activations(mon).axes[0]
+        by_layer = {ln.get_label().split()[0]: to_rgba(ln.get_color()) for ln in act.lines}
+        assert len(by_layer) == n and len(set(by_layer.values())) == n
+        upd = viz.plot_update_ratio(mon).axes[0]
+        weights = [ln for ln in upd.lines if ln.get_label().endswith(".weight")]
+        assert len(weights) == n
+        for ln in weights:  # a weight has its layer's colour
+            assert to_rgba(ln.get_color()) == by_layer[ln.get_label().rsplit(".", 1)[0]]
+        sat = viz.plot_saturation(mon).axes[0]
+        for ln in sat.lines:
+            assert to_rgba(ln.get_color()) == by_layer[ln.get_label().split()[0]]
+    both = viz.plot_update_ratio(mon, weights_only=False).axes[0]
+    styles = {ln.get_label(): ln.get_linestyle() for ln in both.lines}
+    assert styles["layers.0.weight"] == "-" and styles["layers.0.bias"] == "--"
+
+
+def test_legends_sit_beside_the_axes_not_over_the_data():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    mon = _deep(depth=3)
+    for fig in (
+        viz.plot_activations(mon),
+        viz.plot_gradients(mon, scale="log"),
+        viz.plot_saturation(mon),
+        viz.plot_update_ratio(mon),
+    ):
+        FigureCanvasAgg(fig).draw()  # lays the figure out as a notebook shows it (pixels)
+        (ax,) = fig.axes
+        legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert legend.x0 >= frame.x1, (ax.get_title(), legend, frame)
+        assert legend.x1 <= fig.bbox.x1 + 1  # and inside the figure
+
+
+def test_saturation_axis_is_always_0_to_100_percent():
+    x, y = _data()
+    m = _model()
+    mon = nn.callbacks.Monitor(every=2)
+    m.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[mon], seed=0)
+    assert max(mon.series("layers.0", "saturated")[1]) < 0.5  # a low share...
+    assert viz.plot_saturation(mon).axes[0].get_ylim() == (0.0, 100.0)  # ...on the whole range
+
+
+def test_log_histograms_count_log10_of_the_size():
+    from nn.monitor import LOG_EDGES, _stats
+
+    s = _stats(np.array([0.0, 1e-3, -1.1e-3, 20.0]), bins=4)
+    counts, edges = s["loghist"]
+    assert s["zeros"] == 0.25 and counts.sum() == 3 and np.array_equal(edges, LOG_EDGES)
+    at = {float(edges[i]): int(c) for i, c in enumerate(counts) if c}
+    assert at == {-3.0: 2, 1.25: 1}  # log10(1e-3) = -3, log10(1.1e-3) = -2.96; log10(20) = 1.30
+    mon = _deep(depth=3)
+    ax = viz.plot_gradients(mon, scale="log").axes[0]
+    assert ax.get_xscale() == "log"
+    rec = mon.layers["layers.1"][-1]["grad"]
+    line = [ln for ln in ax.lines if ln.get_label().startswith("layers.1 ")][0]
+    assert np.array_equal(line.get_ydata(), rec["loghist"][0])
+    centres = 10 ** ((LOG_EDGES[:-1] + LOG_EDGES[1:]) / 2)
+    assert np.allclose(line.get_xdata(), centres)
+    lo, hi = ax.get_xlim()
+    assert lo > 1e-12 and hi < 1e4  # fitted to the bins that hold values
+    assert viz.plot_activations(mon).axes[0].get_xscale() == "linear"
+    with pytest.raises(ValueError, match="plot_gradients: scale must be 'linear'.*'symlog'"):
+        viz.plot_gradients(mon, scale="symlog")
