@@ -8,6 +8,7 @@ ends (to wrap plain numbers it is given).
 """
 
 import math
+import operator
 import os
 import re
 import sys
@@ -24,9 +25,28 @@ SLOW = False  # any of the above differs from its default
 HOOKS = 0  # hooks registered and not removed (backward looks for hooks only when > 0)
 
 
+WRITTEN = {}  # id -> node whose .data was written since the last op built a graph node
+
+
 def _update_slow():
     global SLOW
-    SLOW = (not GRAD) or ANOMALY or SCOPE is not None
+    SLOW = (not GRAD) or ANOMALY or SCOPE is not None or bool(WRITTEN)
+
+
+def _data_written(node, x):
+    """`node.data = x`: store it, and remember the node until the next op builds a graph node.
+
+    A backward that runs while the list is not empty checks that none of these nodes is in
+    its graph: every node of that graph was made before the write, so it would differentiate
+    data that the forward pass never saw (`b = a * a; a.data = 10; b.backward()`). The next op
+    takes the careful path once (SLOW) and forgets the list, so an optimizer step costs a dict
+    entry per parameter and the next forward pass one slow op.
+    """
+    global SLOW
+    node._data = x
+    if node._op is not None or node.requires_grad:
+        WRITTEN[id(node)] = node
+        SLOW = True
 
 
 class AnomalyError(FloatingPointError):
@@ -68,7 +88,14 @@ if os.environ.get("STEPGRAD_HEAP_PAD", "").strip() != "0":
 # ----------------------------------------------------------------------------------------------
 # the node protocol
 
-_DEFAULTS = {"label": "", "_ctx": None, "_hooks": None, "_scope": None, "_where": None}
+_DEFAULTS = {
+    "label": "",
+    "_ctx": None,
+    "_hooks": None,
+    "_scope": None,
+    "_where": None,
+    "_seen": None,
+}
 
 
 class Node:
@@ -80,7 +107,7 @@ class Node:
     """
 
     __slots__ = (
-        "data",
+        "_data",  # read and written through the `data` property below
         "grad",
         "_op",
         "_a",
@@ -91,6 +118,7 @@ class Node:
         "_hooks",
         "_scope",
         "_where",
+        "_seen",  # under detect_anomaly: fingerprints of the inputs' data at the forward pass
         "__weakref__",
     )
     # __array_ufunc__ / __array_function__ (numpy meeting a node): set from interop.py below
@@ -103,6 +131,15 @@ class Node:
             return _DEFAULTS[name]
         except KeyError:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}") from None
+
+    # --- data: reads are a C-level getter; a write is remembered until the next op --------
+    data = property(
+        operator.attrgetter("_data"),
+        lambda self, x: _data_written(self, x),
+        doc="The number (Value) or array (Tensor). Writing it between the forward pass and "
+        "backward is refused at backward (the gradient would belong to a graph that no longer "
+        "exists); writing it after backward (an optimizer step) is what training does.",
+    )
 
     # --- read-only views -----------------------------------------------------------------
     @property
@@ -142,8 +179,10 @@ class Node:
     # --- backward ------------------------------------------------------------------------
     def backward(self, grad=None, create_graph=False):
         """Fill `.grad` of every node this one depends on (see the README's backward policy)."""
+        if WRITTEN:
+            _check_written(self)
         if not create_graph and not HOOKS and not ANOMALY and self._op is not None:
-            if self.data.__class__ is float:
+            if self._data.__class__ is float:
                 if grad is None:
                     return _backward_floats(self)
             else:
@@ -198,15 +237,15 @@ def _inplace(node, sym, method, other):
         return getattr(node, method)(other)  # an intermediate or a constant: a new node
     if not GRAD:  # under no_grad(): update the leaf itself, as torch does
         new = getattr(node, method)(other)
-        data = new.data
-        if data.__class__ is np.ndarray and node.data.__class__ is np.ndarray:
-            if data.shape != node.data.shape:
+        data = new._data
+        if data.__class__ is np.ndarray and node._data.__class__ is np.ndarray:
+            if data.shape != node._data.shape:
                 raise ValueError(
                     f"{sym} on {node_name(node)} under no_grad(): the result has shape "
                     f"{data.shape}, so it cannot be written into the leaf in place"
                 )
-            data = data.astype(node.data.dtype, copy=False)
-        node.data = data
+            data = data.astype(node._data.dtype, copy=False)
+        node._data = data
         return node
     name = node.label if node.label.isidentifier() else "p"
     raise TypeError(
@@ -356,7 +395,7 @@ def _user_frame():
 
 def _not_finite(x):
     """'nan' or 'inf' when x (a float, array or node) has one, else ''."""
-    x = x.data if isinstance(x, Node) else x
+    x = x._data if isinstance(x, Node) else x
     if x is None:
         return ""
     if isinstance(x, float):
@@ -371,7 +410,7 @@ def _not_finite(x):
 
 def describe(x):
     """A short text for a value in error messages: the number, or shape and stats of an array."""
-    x = x.data if isinstance(x, Node) else x
+    x = x._data if isinstance(x, Node) else x
     if isinstance(x, np.ndarray) and x.size > 6:
         with np.errstate(all="ignore"):
             return (
@@ -384,17 +423,24 @@ def describe(x):
 
 
 def finish(out, op, a, b, ctx=None, requires_grad=True):
-    """Slow path of node creation: no_grad, module scope tags, anomaly checks."""
+    """Slow path of node creation: no_grad, module scope tags, anomaly checks, and forgetting
+    the nodes whose data was written (this node is made after those writes)."""
     if GRAD and requires_grad:
         out._op, out._a, out._b, out._ctx = op, a, b, ctx
         if SCOPE is not None:
             out._scope = SCOPE
+        if WRITTEN:
+            WRITTEN.clear()
+            _update_slow()
     else:
         out._op = None
         out.requires_grad = False
     if ANOMALY:
+        if out._op is not None:
+            ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
+            out._seen = tuple(_fingerprint(x._data) if isinstance(x, Node) else None for x in ins)
         out._where = where = _user_frame()
-        bad = _not_finite(out.data)
+        bad = _not_finite(out._data)
         if bad:
             ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
             shown = ", ".join(describe(i) for i in ins)
@@ -478,6 +524,60 @@ def float_cut_error(node, what, depth=2):
         f"would be wrong without a word. To keep the gradient, {instead}; to take the number "
         f"on purpose, use {arg}.data or {arg}.item() (f'{{{arg}:.3f}}' and comparisons work too)."
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# data changed between the forward pass and backward: refused, naming the node and the op
+
+
+def _fingerprint(x):
+    """What a node's data was at the forward pass: the float, or shape, dtype and a CRC."""
+    if x.__class__ is float:
+        return x
+    import zlib
+
+    x = np.asarray(x)
+    return (x.shape, x.dtype.str, zlib.crc32(np.ascontiguousarray(x).view(np.uint8)))
+
+
+def _changed_error(node, consumer, i):
+    what = node_name(node)
+    if consumer is None:
+        use = f"its own op ({node.op}) may need its old value in backward"
+        made = node._where
+    else:
+        use = f"{consumer.op} (input {i}) used its old value in the forward pass"
+        made = consumer._where
+    at = f" (made at {made})" if made else ""
+    return BackwardError(
+        f"backward: the data of {what} was changed after the forward pass; {use}{at}, so the "
+        "gradients would belong to a graph that no longer exists (PyTorch refuses this too). "
+        "Run the forward pass again after changing .data, or change .data after backward "
+        "(as an optimizer step does)."
+    )
+
+
+def _check_written(root):
+    """Raise if a node whose data was written since the last op takes part in root's graph."""
+    if root._op is not None and WRITTEN.get(id(root)) is root:
+        raise _changed_error(root, None, 0)
+    for n in toposort(root):
+        if n._op is None:
+            continue
+        for i, p in enumerate(inputs_of(n)):
+            if isinstance(p, Node) and WRITTEN.get(id(p)) is p:
+                raise _changed_error(p, n, i)
+
+
+def _check_seen(n, ins):
+    """Under detect_anomaly: compare the inputs' data with their fingerprints of the forward."""
+    seen = n._seen
+    for i, (p, fp) in enumerate(zip(ins, seen)):
+        if fp is None:
+            continue
+        now = _fingerprint(p._data)
+        if now != fp and not (now.__class__ is float and now != now and fp != fp):
+            raise _changed_error(p, n, i)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -573,6 +673,8 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
             "or under no_grad), so there is nothing to differentiate"
         )
     seed = _seed(root, grad, create_graph)
+    if WRITTEN:
+        _check_written(root)
     stop = frozenset(wrt) if wrt is not None else ()
     order = toposort(root, stop)
     saved = {}  # leaf -> gradient before this pass (leaves accumulate across passes)
@@ -606,11 +708,13 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
             continue
         arity = op.arity
         ins = (n._a,) if arity == 1 else (n._a, n._b) if arity == 2 else n._a
+        if n._seen is not None:
+            _check_seen(n, ins)
         if create_graph:
             args, out = ins, n
         else:
-            args = [p.data if isinstance(p, Node) else p for p in ins]
-            out = n.data
+            args = [p._data if isinstance(p, Node) else p for p in ins]
+            out = n._data
         ctx = n._ctx
         if op.partial:
             ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
@@ -642,7 +746,7 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
     if create_graph:  # intermediates keep plain numbers: a node in .grad could make a cycle
         for n in order:
             if n._op is not None and n not in stop and isinstance(n.grad, Node):
-                n.grad = n.grad.data
+                n.grad = n.grad._data
     if wrt is not None:
         result = {}
         for n in wrt:
@@ -701,9 +805,9 @@ def _float_node(n):
     a = n._a
     if op.arity == 1:
         try:
-            grads = op.vjp(n.grad, n.data, a.data)
+            grads = op.vjp(n.grad, n._data, a._data)
         except (ZeroDivisionError, OverflowError):
-            grads = _ieee_vjp(op, n.grad, n.data, (a.data,), None)
+            grads = _ieee_vjp(op, n.grad, n._data, (a._data,), None)
         if not op.builtin:
             _check_vjp_result(op, grads, (a,))
             grads = (a._check_grad(grads[0], op, 0, False),)
@@ -713,11 +817,11 @@ def _float_node(n):
         return
     b = n._b
     fa, fb = a.__class__ is float, b.__class__ is float
-    args = (a if fa else a.data, b if fb else b.data)
+    args = (a if fa else a._data, b if fb else b._data)
     try:
-        grads = op.vjp(n.grad, n.data, *args)
+        grads = op.vjp(n.grad, n._data, *args)
     except (ZeroDivisionError, OverflowError):
-        grads = _ieee_vjp(op, n.grad, n.data, args, None)
+        grads = _ieee_vjp(op, n.grad, n._data, args, None)
     if op.builtin:
         ga, gb = grads
     else:
@@ -759,16 +863,16 @@ def _float_form_branch(i, op):
     if gname != "g":
         lines.append(f"    {gname} = g")
     if oname in used:
-        lines.append(f"    {oname} = n.data")
+        lines.append(f"    {oname} = n._data")
     const = op.arity == 2  # a binary op may have a plain-number constant on either side
     for k, (iname, f) in enumerate(zip(inames, forms)):
         if f is not None or iname in used:
             lines.append(f"    p{k} = n._{'ab'[k]}")
         if iname in used:
             lines.append(
-                f"    {iname} = p{k} if p{k}.__class__ is float else p{k}.data"
+                f"    {iname} = p{k} if p{k}.__class__ is float else p{k}._data"
                 if const
-                else f"    {iname} = p{k}.data"
+                else f"    {iname} = p{k}._data"
             )
     temps = []
     for k, f in enumerate(forms):
@@ -867,13 +971,13 @@ def _backward_arrays(root, seed):
         if arity == 1:
             a = n._a
             ins = (a,)
-            grads = op.vjp(g, n.data, a.data, **ctx) if ctx else op.vjp(g, n.data, a.data)
+            grads = op.vjp(g, n._data, a._data, **ctx) if ctx else op.vjp(g, n._data, a._data)
         else:
             ins = (n._a, n._b) if arity == 2 else n._a
-            args = [p.data if isinstance(p, Node) else p for p in ins]
+            args = [p._data if isinstance(p, Node) else p for p in ins]
             if op.partial:
                 ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
-            grads = op.vjp(g, n.data, *args, **ctx) if ctx else op.vjp(g, n.data, *args)
+            grads = op.vjp(g, n._data, *args, **ctx) if ctx else op.vjp(g, n._data, *args)
         if not op.builtin:
             _check_vjp_result(op, grads, ins)
         i = 0
@@ -882,7 +986,7 @@ def _backward_arrays(root, seed):
             i += 1
             if gp is None or not isinstance(p, Node) or (p._op is None and not p.requires_grad):
                 continue
-            if not op.builtin or gp.__class__ is not np.ndarray or gp.dtype != p.data.dtype:
+            if not op.builtin or gp.__class__ is not np.ndarray or gp.dtype != p._data.dtype:
                 gp = p._check_grad(gp, op, i - 1, False)  # e.g. a numpy scalar from a 0-d op
             prev = p.grad
             if prev is not None:
@@ -996,7 +1100,7 @@ def grad(f, argnum=0):
             else:
                 x = tensor.Tensor(x, requires_grad=True, dtype=np.float64)
         elif x._op is None and not x.requires_grad:  # a constant leaf: differentiate a copy
-            x = type(x)(x.data, requires_grad=True)
+            x = type(x)(x._data, requires_grad=True)
         args[argnum] = x
         y = f(*args, **kwargs)
         if not isinstance(y, Node):
@@ -1008,7 +1112,7 @@ def grad(f, argnum=0):
         if y._op is None and y is not x:  # f does not depend on x
             return x._zeros(not raw)
         (g,) = gradients(y, [x], create_graph=not raw)
-        return (g.data if isinstance(g, Node) else g) if raw else g
+        return (g._data if isinstance(g, Node) else g) if raw else g
 
     gradf.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
     return gradf

@@ -163,7 +163,7 @@ def rule(name, forward, scalar=None, arity=1, elementwise=False, partial=False, 
 
 
 def _raw(x):
-    return x.data if isinstance(x, Node) else x
+    return x._data if isinstance(x, Node) else x
 
 
 class m:

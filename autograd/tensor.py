@@ -46,7 +46,7 @@ def to_array(data, dtype=None, what="Tensor", copy=False):
                 f"{what}: got a {type(data).__name__}; a Tensor holds numbers or arrays "
                 "(use Tensor(v.data) to copy a Value's number)"
             )
-        data = data.data
+        data = data._data
     try:
         arr = np.asarray(data)
     except ValueError:
@@ -121,7 +121,7 @@ def _operand(op, x, like=None):
 
 
 def _shape(x):
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+    return x._data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def _shape(x):
 
 def _node(op, data, a, b, ctx, requires_grad):
     out = _new(Tensor)
-    out.data = data if data.__class__ is np.ndarray else np.asarray(data)
+    out._data = data if data.__class__ is np.ndarray else np.asarray(data)
     out.grad = None
     if engine.SLOW:
         return engine.finish(out, op, a, b, ctx, requires_grad)
@@ -157,14 +157,14 @@ def _forward(op, datas, attrs, inputs):
 
 def _unary(op, a, ctx=None):
     try:
-        data = op.forward(a.data, **ctx) if ctx else op.forward(a.data)
+        data = op.forward(a._data, **ctx) if ctx else op.forward(a._data)
     except TypeError as e:  # e.g. numpy refuses -x on booleans
-        raise TypeError(f"{op.name}: {e} (input of dtype {a.data.dtype})") from None
+        raise TypeError(f"{op.name}: {e} (input of dtype {a._data.dtype})") from None
     return _node(op, data, a, None, ctx, a._op is not None or a.requires_grad)
 
 
 def _reduce(op, a, axis, keepdims):
-    ctx = {"axis": _norm_axis(op, axis, a.data.ndim), "keepdims": bool(keepdims)}
+    ctx = {"axis": _norm_axis(op, axis, a._data.ndim), "keepdims": bool(keepdims)}
     return _unary(op, a, ctx)
 
 
@@ -238,13 +238,13 @@ def _binary(op, a, b):
     """An elementwise op of two operands, at least one a Tensor; broadcasting made explicit."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta:
-        ad = a.data
+        ad = a._data
         sa = ad.shape
     else:
-        a = ad = _operand(op, a, b.data.dtype)
+        a = ad = _operand(op, a, b._data.dtype)
         sa = np.shape(ad)
     if tb:
-        bd = b.data
+        bd = b._data
         sb = bd.shape
     else:
         b = bd = _operand(op, b, ad.dtype)
@@ -253,10 +253,10 @@ def _binary(op, a, b):
         shape = _broadcast(op, (sa, sb))
         if ta and sa != shape:
             a = a.broadcast_to(shape)
-            ad = a.data
+            ad = a._data
         if tb and sb != shape:
             b = b.broadcast_to(shape)
-            bd = b.data
+            bd = b._data
     rg = (ta and (a._op is not None or a.requires_grad)) or (
         tb and (b._op is not None or b.requires_grad)
     )
@@ -271,9 +271,9 @@ def _binary(op, a, b):
 def _matmul(a, b):
     op = ops.matmul
     if not isinstance(a, Tensor):
-        a = _operand(op, a, b.data.dtype)
+        a = _operand(op, a, b._data.dtype)
     if not isinstance(b, Tensor):
-        b = _operand(op, b, a.data.dtype)
+        b = _operand(op, b, a._data.dtype)
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: operands must be at least 1-d, got shapes {sa} and {sb}")
@@ -294,8 +294,8 @@ def _matmul(a, b):
         if sb[:-2] != batch:
             b = Tensor._lift(b).broadcast_to(batch + sb[-2:])
     rg = _takes_part(a) or _takes_part(b)
-    ad = a.data if isinstance(a, Tensor) else a
-    bd = b.data if isinstance(b, Tensor) else b
+    ad = a._data if isinstance(a, Tensor) else a
+    bd = b._data if isinstance(b, Tensor) else b
     return _node(op, np.matmul(ad, bd), a, b, None, rg)
 
 
@@ -304,7 +304,7 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     if isinstance(index, list):
         index = np.asarray(index)
     if isinstance(index, np.ndarray) and index.dtype.kind == "f":
@@ -320,9 +320,9 @@ def _apply_any(op, args, attrs):
         raise TypeError(f"{op.name}: takes {op.arity} inputs, got {len(args)}")
     if op.elementwise and len(args) == 2 and not attrs:
         return _binary(op, *args)
-    like = next((a.data.dtype for a in args if isinstance(a, Tensor)), None)
+    like = next((a._data.dtype for a in args if isinstance(a, Tensor)), None)
     args = tuple(a if isinstance(a, Tensor) else _operand(op, a, like) for a in args)
-    datas = [a.data if isinstance(a, Tensor) else a for a in args]
+    datas = [a._data if isinstance(a, Tensor) else a for a in args]
     data = _forward(op, datas, attrs, args)
     if not isinstance(data, np.ndarray | np.generic | numbers.Real):
         raise TypeError(f"{op.name}: forward returned {type(data).__name__}, not an array")
@@ -363,7 +363,7 @@ class Tensor(Node):
                 f"Tensor: requires_grad=True needs a floating dtype, got {arr.dtype}; "
                 "pass dtype=np.float32 or float values"
             )
-        self.data = arr
+        self._data = arr
         self.grad = None
         self._op = None
         self.requires_grad = bool(requires_grad)
@@ -371,7 +371,7 @@ class Tensor(Node):
             self.label = label
 
     def __repr__(self):
-        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        body = np.array2string(self._data, precision=4, separator=", ", threshold=20)
         extra = f", label={self.label!r}" if self.label else ""
         if self._op is not None:
             extra += f", op={self.op!r}"
@@ -382,41 +382,41 @@ class Tensor(Node):
     # --- array facts ---------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     def numpy(self):
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) gives the data (so matplotlib and numpy functions take Tensors)."""
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self._data, dtype=dtype, copy=True)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a one-element Tensor has an item, shape is {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self):
-        return bool(self.data)
+        return bool(self._data)
 
     # float()/int() would cut the graph: only a one-element constant gives its number this way
     def __float__(self):
@@ -429,25 +429,25 @@ class Tensor(Node):
         """f"{t:.3f}" formats a one-element Tensor's number; f"{t}" gives the repr."""
         if not spec:
             return repr(self)
-        return format(self.data.item() if self.data.size == 1 else self.data, spec)
+        return format(self._data.item() if self._data.size == 1 else self._data, spec)
 
     def _number(self, what):
         if self._op is not None or self.requires_grad:
             raise engine.float_cut_error(self, what, depth=3)
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise TypeError(
                 f"{what}(): only a one-element Tensor converts to a number, shape is {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor (use .item() for its number)")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def detach(self):
         """A new leaf sharing this data, outside the graph."""
-        return _leaf(self.data)
+        return _leaf(self._data)
 
     # --- arithmetic ----------------------------------------------------------------------
     def __add__(self, other):
@@ -549,7 +549,7 @@ class Tensor(Node):
     def reshape(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
         try:
-            data = self.data.reshape(shape)
+            data = self._data.reshape(shape)
         except ValueError:
             raise ValueError(
                 f"reshape: cannot reshape a Tensor of shape {self.shape} ({self.size} elements) "
@@ -590,7 +590,7 @@ class Tensor(Node):
         if shape == self.shape:
             return self
         try:
-            data = ops.broadcast_view(self.data, shape)
+            data = ops.broadcast_view(self._data, shape)
         except ValueError:
             raise ValueError(
                 f"broadcast_to: cannot broadcast shape {self.shape} to {shape}; "
@@ -601,23 +601,23 @@ class Tensor(Node):
     def __getitem__(self, index):
         index = _index(index)
         try:
-            data = self.data[index]
+            data = self._data[index]
         except IndexError as e:
             raise IndexError(f"getitem: {e} (Tensor of shape {self.shape})") from None
         return _node(ops.getitem, data, self, None, {"index": index}, _takes_part(self))
 
     # --- comparisons look at .data and give boolean arrays; == stays identity ---------------
     def __lt__(self, other):
-        return self.data < _cmp(other)
+        return self._data < _cmp(other)
 
     def __le__(self, other):
-        return self.data <= _cmp(other)
+        return self._data <= _cmp(other)
 
     def __gt__(self, other):
-        return self.data > _cmp(other)
+        return self._data > _cmp(other)
 
     def __ge__(self, other):
-        return self.data >= _cmp(other)
+        return self._data >= _cmp(other)
 
     __hash__ = Node.__hash__
 
@@ -631,39 +631,39 @@ class Tensor(Node):
         return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
 
     def _size(self):
-        return self.data.size
+        return self._data.size
 
     def _ones(self):
-        return np.ones_like(self.data)
+        return np.ones_like(self._data)
 
     def _ones_like_grad(self, g):
-        return _leaf(np.ones_like(g.data)) if isinstance(g, Tensor) else np.ones_like(g)
+        return _leaf(np.ones_like(g._data)) if isinstance(g, Tensor) else np.ones_like(g)
 
     def _zeros(self, as_node):
-        z = np.zeros_like(self.data)
+        z = np.zeros_like(self._data)
         return _leaf(z) if as_node else z
 
     def _zero_grad_value(self):
         return None
 
     def _constant(self, x):
-        return x if isinstance(x, Tensor) else Tensor(x, dtype=self.data.dtype)
+        return x if isinstance(x, Tensor) else Tensor(x, dtype=self._data.dtype)
 
     def _check_seed(self, g):
         if isinstance(g, Tensor):
-            g = g.data
-        g = to_array(g, self.data.dtype, what="backward")
-        if g.shape != self.data.shape:
+            g = g._data
+        g = to_array(g, self._data.dtype, what="backward")
+        if g.shape != self._data.shape:
             raise engine.BackwardError(
                 f"backward: grad has shape {g.shape} but the root has shape {self.shape}"
             )
         return g
 
     def _check_hook_grad(self, g, as_node, what="a hook"):
-        shape, dtype = self.data.shape, self.data.dtype
+        shape, dtype = self._data.shape, self._data.dtype
         want = f"a hook must return None or a gradient of the node's shape {shape}"
         try:
-            arr = to_array(g.data if isinstance(g, Tensor) else g, dtype, what="hook")
+            arr = to_array(g._data if isinstance(g, Tensor) else g, dtype, what="hook")
         except (TypeError, ValueError):
             raise TypeError(f"{what} returned {type(g).__name__} {g!r:.60}; {want}") from None
         if arr.shape != shape:
@@ -673,28 +673,28 @@ class Tensor(Node):
         return arr
 
     def _check_grad(self, g, op, i, as_node):
-        shape = self.data.shape
+        shape = self._data.shape
         if as_node:
             if not isinstance(g, Tensor):
-                g = Tensor(g, dtype=self.data.dtype)
-            gshape = g.data.shape
+                g = Tensor(g, dtype=self._data.dtype)
+            gshape = g._data.shape
         else:
             if g.__class__ is not np.ndarray:
                 try:
-                    g = np.asarray(g, dtype=self.data.dtype)
+                    g = np.asarray(g, dtype=self._data.dtype)
                 except (TypeError, ValueError):
                     raise engine.BackwardError(
                         f"{op.name}: its vjp returned {type(g).__name__} {g!r:.60} for input "
-                        f"{i}, a Tensor of shape {shape} {self.data.dtype}; a vjp must return "
+                        f"{i}, a Tensor of shape {shape} {self._data.dtype}; a vjp must return "
                         "an array of numbers of its input's shape (or None)"
                     ) from None
             elif g.dtype.kind not in "biuf":
                 raise engine.BackwardError(
                     f"{op.name}: its vjp returned an array of dtype {g.dtype} for input {i}, a "
-                    f"Tensor of shape {shape} {self.data.dtype}; a vjp must return numbers"
+                    f"Tensor of shape {shape} {self._data.dtype}; a vjp must return numbers"
                 )
-            elif g.dtype != self.data.dtype:
-                g = g.astype(self.data.dtype)
+            elif g.dtype != self._data.dtype:
+                g = g.astype(self._data.dtype)
             gshape = g.shape
         if gshape != shape:
             raise engine.BackwardError(
@@ -705,13 +705,13 @@ class Tensor(Node):
 
 
 def _cmp(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _leaf(arr, requires_grad=False):
     """A leaf Tensor on `arr` itself, no copy (for arrays made here or shared on purpose)."""
     t = _new(Tensor)
-    t.data = arr
+    t._data = arr
     t.grad = None
     t._op = None
     t.requires_grad = requires_grad
@@ -729,13 +729,13 @@ def _clip_bound(x, bound, name):
                 f"bounds no gradient; pass {name}.detach(), or for a gradient to the bound use "
                 "maximum(x, lo) (lower) and -maximum(-x, -hi) (upper)"
             )
-        bound = bound.data
+        bound = bound._data
     elif isinstance(bound, Node):
         raise TypeError(f"clip: the bound {name} is a {type(bound).__name__}; use a number")
     elif isinstance(bound, numbers.Real):
         return float(bound)
     else:
-        bound = _operand(ops.clip, bound, x.data.dtype)
+        bound = _operand(ops.clip, bound, x._data.dtype)
     if bound.shape != x.shape:
         try:
             ok = np.broadcast_shapes(bound.shape, x.shape) == x.shape
@@ -900,7 +900,7 @@ def embedding(weight, indices):
     ws = _shape(weight)
     if len(ws) != 2:
         raise ValueError(f"embedding: weight must be 2-d (vocabulary, dim), got shape {ws}")
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if idx.dtype.kind == "f" and np.all(idx == np.round(idx)):
         idx = idx.astype(np.int64)
     if idx.dtype.kind not in "iu":

@@ -32,7 +32,7 @@ def _const(op, x):
 
 def _unary(op, a):
     out = _new(Value)
-    out.data = op.scalar(a.data)
+    out._data = op.scalar(a._data)
     out.grad = 0.0
     if engine.SLOW:
         return engine.finish(out, op, a, None)
@@ -44,11 +44,11 @@ def _unary(op, a):
 def _binary(op, a, b):
     """a op b where a is a Value and b a Value or a number (kept as a plain constant)."""
     if b.__class__ is Value:
-        bd = b.data
+        bd = b._data
     else:
         b = bd = _const(op, b)
     out = _new(Value)
-    out.data = op.scalar(a.data, bd)
+    out._data = op.scalar(a._data, bd)
     out.grad = 0.0
     if engine.SLOW:
         return engine.finish(out, op, a, b)
@@ -62,7 +62,7 @@ def _rbinary(op, a, b):
     """a op b where a is a number (kept as a plain constant) and b a Value."""
     a = _const(op, a)
     out = _new(Value)
-    out.data = op.scalar(a, b.data)
+    out._data = op.scalar(a, b._data)
     out.grad = 0.0
     if engine.SLOW:
         return engine.finish(out, op, a, b)
@@ -91,7 +91,7 @@ class Value(Node):
                     f"Value: data must be a real number, got {type(data).__name__} {data!r}"
                 )
             data = float(data)
-        self.data = data
+        self._data = data
         self.grad = 0.0
         self._op = None
         self.requires_grad = bool(requires_grad)
@@ -100,7 +100,7 @@ class Value(Node):
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        return f"Value(data={self._data:.6g}, grad={self.grad:.6g}{label})"
 
     # --- arithmetic: one line each, the rule table does the rest ---------------------------
     def __add__(self, other):
@@ -162,16 +162,16 @@ class Value(Node):
 
     # --- comparisons look at .data; == stays identity so Values can live in sets and dicts --
     def __lt__(self, other):
-        return self.data < _cmp(other)
+        return self._data < _cmp(other)
 
     def __le__(self, other):
-        return self.data <= _cmp(other)
+        return self._data <= _cmp(other)
 
     def __gt__(self, other):
-        return self.data > _cmp(other)
+        return self._data > _cmp(other)
 
     def __ge__(self, other):
-        return self.data >= _cmp(other)
+        return self._data >= _cmp(other)
 
     __hash__ = Node.__hash__
 
@@ -179,25 +179,25 @@ class Value(Node):
     def __float__(self):
         if self._op is not None or self.requires_grad:
             raise engine.float_cut_error(self, "float")
-        return self.data
+        return self._data
 
     def __int__(self):
         if self._op is not None or self.requires_grad:
             raise engine.float_cut_error(self, "int")
-        return int(self.data)
+        return int(self._data)
 
     def __round__(self, ndigits=None):
         if self._op is not None or self.requires_grad:
             raise engine.float_cut_error(self, "round")
-        return round(self.data, ndigits)
+        return round(self._data, ndigits)
 
     def __format__(self, spec):
         """f"{v:.3f}" formats the number; f"{v}" gives the repr."""
-        return format(self.data, spec) if spec else repr(self)
+        return format(self._data, spec) if spec else repr(self)
 
     def item(self):
         """The number, taken on purpose (no gradient flows through it)."""
-        return self.data
+        return self._data
 
     # --- what the engine asks of a front end -----------------------------------------------
     shape = ()
@@ -249,7 +249,7 @@ class Value(Node):
         if as_node:
             return self._constant(g)
         if isinstance(g, Value):
-            return g.data
+            return g._data
         return float(g)
 
     def _check_grad(self, g, op, i, as_node):
@@ -264,4 +264,4 @@ class Value(Node):
 
 
 def _cmp(x):
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x

@@ -17,6 +17,7 @@ from autograd import (
     Value,
     backward_steps,
     detect_anomaly,
+    gradients,
     no_grad,
 )
 
@@ -80,6 +81,130 @@ def test_tensor_float_guard():
     with pytest.raises(TypeError, match=r"one-element Tensor.*\(2,\)"):
         float(Tensor([1.0, 2.0]))
     assert f"{t * 2:.2f}" == "6.00" and (t * 2).item() == 6.0
+
+
+# ----------------------------------------------------------------------------------------------
+# 2. .data changed between the forward pass and backward: refused, naming the node and the op;
+#    an optimizer's writes after backward stay allowed
+
+
+def _square_sum(kind):
+    if kind == "Value":
+        a = Value(2.0, label="a")
+        return a, a * a
+    a = Tensor([2.0, 3.0], requires_grad=True, label="a")
+    return a, (a * a).sum()
+
+
+BACKWARDS = {
+    "backward": lambda y, a: y.backward(),
+    "backward_steps": lambda y, a: list(backward_steps(y)),
+    "gradients": lambda y, a: gradients(y, [a]),
+    "create_graph": lambda y, a: y.backward(create_graph=True),
+}
+
+
+@pytest.mark.parametrize("how", list(BACKWARDS))
+@pytest.mark.parametrize("kind", ["Value", "Tensor"])
+def test_data_rebound_after_the_forward_pass_is_refused_by_every_backward(kind, how):
+    a, y = _square_sum(kind)
+    a.data = 10.0 if kind == "Value" else np.array([10.0, 10.0], dtype=np.float32)
+    with pytest.raises(BackwardError) as err:
+        BACKWARDS[how](y, a)
+    msg = str(err.value)
+    assert msg.startswith(f"backward: the data of {kind} 'a' (a leaf")
+    assert "was changed after the forward pass; mul (input 0) used its old value" in msg
+    assert "Run the forward pass again after changing .data" in msg
+    assert (a.grad == 0.0) if kind == "Value" else a.grad is None  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["Value", "Tensor"])
+def test_an_inplace_numpy_write_or_augmented_data_write_is_refused(kind):
+    a, y = _square_sum(kind)
+    a.data += 1  # the setter sees it (numpy's in-place += on a Tensor's array included)
+    with pytest.raises(BackwardError, match="was changed after the forward pass"):
+        y.backward()
+
+
+def test_an_intermediate_written_after_the_forward_pass_is_refused():
+    x = Tensor([0.5, 1.0], requires_grad=True)
+    h = x.tanh()  # tanh's vjp reads its own output
+    h.label = "h"
+    y = (h * 2).sum()
+    h.data = np.zeros(2, dtype=np.float32)
+    with pytest.raises(BackwardError, match=r"of Tensor 'h' \(made by tanh, shape \(2,\)\)"):
+        y.backward()
+    root = Value(1.0).exp()
+    root.data = 5.0
+    with pytest.raises(BackwardError, match=r"its own op \(exp\) may need its old value"):
+        root.backward()
+
+
+def test_under_detect_anomaly_a_write_into_the_array_itself_is_refused():
+    a = Tensor([2.0, 3.0], requires_grad=True, label="a")
+    with detect_anomaly():
+        y = (a * a).sum()
+        a.data[0] = 10.0  # no setter runs: the anomaly mode's fingerprints see it
+        with pytest.raises(BackwardError, match=r"Tensor 'a' .* mul \(input 0\) .*made at "):
+            y.backward()
+    b = Value(2.0, label="b")
+    with detect_anomaly():
+        z = b * b
+        b.data = 3.0
+        z2 = z + 1  # a node made after the write: only the fingerprints can tell
+        with pytest.raises(BackwardError, match=r"Value 'b' \(a leaf\)"):
+            z2.backward()
+
+
+def test_under_detect_anomaly_the_same_numbers_written_in_place_pass():
+    a = Tensor([2.0, -1.0], requires_grad=True)
+    b = Value(1.5)
+    with detect_anomaly():
+        y = (a * a).sum()
+        a.data[0] = 2.0  # written in place with the same number: the fingerprint agrees
+        y.backward()
+        z = b * b
+        z.backward()
+    assert a.grad.tolist() == [4.0, -2.0] and b.grad == 3.0
+    c = Value(1.5)
+    y = c * c
+    c.data = 1.5  # through the setter any write counts, as torch's version counter
+    with pytest.raises(BackwardError, match="was changed after the forward pass"):
+        y.backward()
+
+
+@pytest.mark.parametrize("kind", ["Value", "Tensor"])
+def test_training_loops_that_write_data_after_backward_run_and_a_stale_graph_is_refused(kind):
+    a, _ = _square_sum(kind)
+    for _ in range(3):  # micrograd's loop: forward, backward, update, zero
+        y = (a * a).sum() if kind == "Tensor" else a * a
+        y.backward()
+        a.data -= 0.25 * a.grad
+        a.zero_grad()
+    np.testing.assert_allclose(a.data, np.array(2.0 if kind == "Value" else [2.0, 3.0]) / 8)
+    y = (a * a).sum() if kind == "Tensor" else a * a
+    y.backward()
+    a.data -= 0.25 * a.grad
+    with pytest.raises(BackwardError, match="was changed after the forward pass"):
+        y.backward()  # the same graph again after the update: stale
+
+
+def test_writes_to_nodes_outside_the_graph_do_not_stop_backward():
+    a, y = _square_sum("Tensor")
+    other = Tensor([1.0], requires_grad=True)
+    other.data = np.array([5.0], dtype=np.float32)
+    y.backward()
+    np.testing.assert_allclose(a.grad, [4.0, 6.0])
+
+
+def test_an_nn_optimizer_step_then_forward_and_backward_runs():
+    import nn
+
+    model = nn.Sequential([nn.Dense(3, activation="tanh"), nn.Dense(1)])
+    model.compile(optimizer=nn.optim.SGD(lr=0.1), loss="mse")
+    x = np.random.default_rng(0).normal(size=(16, 2))
+    hist = model.fit(x, x[:, :1] * 2, epochs=3, batch_size=4, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
 
 
 # ----------------------------------------------------------------------------------------------
