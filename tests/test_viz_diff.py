@@ -83,3 +83,60 @@ def test_graphs_of_different_shape_are_refused():
 def test_identical_graphs_have_no_differences():
     d = viz.diff(_loss(right), _loss(right))
     assert d.differences == [] and "none differ" in repr(d)
+    assert 'label="filled red: 0 of 5 nodes differ"' in d.source
+
+
+def _positions(d):
+    """{node id: (x, y)} as dot lays the drawing out (y grows upwards)."""
+    out = d.digraph.pipe(format="plain").decode()
+    return {
+        f[1]: (float(f[2]), float(f[3]))
+        for f in (line.split() for line in out.splitlines())
+        if f[0] == "node"
+    }
+
+
+def _grad_shown(source, node_id):
+    line = [ln for ln in source.splitlines() if ln.strip().startswith(f"{node_id} [")][0]
+    return line.split("grad ", 1)[1].split("<", 1)[0]
+
+
+def test_side_by_side_pairs_each_node_with_its_twin_and_a_comes_first():
+    La, Lb = _loss(right), _loss(wrong)
+    xa = [n for n in La.parents[0].parents[0].parents if n.label == "x"][0]
+    xb = [n for n in Lb.parents[0].parents[0].parents if n.label == "x"][0]
+    for rankdir in ("LR", "TB"):
+        d = viz.diff(La, Lb, rankdir=rankdir)
+        (x,) = d.differences
+        assert x.a is xa and x.b is xb
+        i = x.index
+        # each drawing shows its own graph's number on the twin nodes: not swapped
+        assert _grad_shown(d.source, f"a_v{i}") == viz.format_number(xa.grad)
+        assert _grad_shown(d.source, f"b_v{i}") == viz.format_number(xb.grad)
+        pos = _positions(d)
+        for j in range(d.count):  # twins line up: same rank, a before b
+            (ax_, ay), (bx, by) = pos[f"a_v{j}"], pos[f"b_v{j}"]
+            if rankdir == "LR":
+                assert ax_ == pytest.approx(bx) and ay > by, (j, pos)  # a on top
+            else:
+                assert ay == pytest.approx(by) and ax_ < bx, (j, pos)  # a on the left
+        assert 'label="filled red: 1 of 5 nodes differ"' in d.source
+
+
+def test_the_caption_counts_the_marked_nodes():
+    nn.manual_seed(0)
+    model = nn.Sequential([nn.Dense(3, activation="tanh", input_shape=(2,)), nn.Dense(1)])
+    x = np.array([[0.5, -1.0], [1.0, 2.0]])
+    y = np.array([[1.0], [0.0]])
+    frozen = viz.snapshot(nn.losses.mse(y, model(x)))  # forward only: data, no gradients
+    model.layers[1].bias.data += 1.0  # moves the nodes from this bias to the loss, no others
+    L2 = nn.losses.mse(y, model(x))
+    for mode in ("side", "overlay"):
+        d = viz.diff(frozen, L2, names=model, mode=mode)
+        n = len(d.differences)
+        names = {x.name for x in d.differences}
+        assert names == {"layers.1.bias", "broadcast_to", "add", "sub", "mul", "mean"}
+        filled = d.source.count(f'fillcolor="{viz.diff.__globals__["DIFFER"]}"')
+        assert filled == (2 * n if mode == "side" else n)
+        assert f'label="filled red: {n} of {d.count} nodes differ' in d.source
+    assert "(each shows a → b)" in d.source

@@ -174,8 +174,10 @@ def diff(a, b, mode="side", names=None, rtol=1e-5, atol=1e-8, rankdir="LR", titl
 
     Args:
         a, b: the roots of the two graphs (Values or Tensors), built by the same code.
-        mode: "side" (two drawings side by side, differing nodes filled red in both) or
-            "overlay" (one drawing, each differing node showing `a → b`).
+        mode: "side" (two drawings side by side, differing nodes filled red in both; a on the
+            left, or on top when rankdir is "LR") or "overlay" (one drawing, each differing
+            node showing `a → b`). Under the drawing a caption counts them: "filled red: 1 of 5
+            nodes differ".
         names: `dict(model.named_parameters())` to label parameters (of either graph).
         rtol, atol: what counts as equal (as numpy.allclose).
         titles: the names of the two graphs in the drawing.
@@ -239,8 +241,17 @@ def diff(a, b, mode="side", names=None, rtol=1e-5, atol=1e-8, rankdir="LR", titl
     if mode == "overlay":
         add(g, ta, "", tb)
     else:
-        for prefix, trace, title in (("a_", ta, titles[0]), ("b_", tb, titles[1])):
+        sides = [("a_", ta, titles[0]), ("b_", tb, titles[1])]
+        if rankdir in ("LR", "RL"):
+            # dot stacks the clusters of a left-to-right graph with the first one at the
+            # bottom: give it b first so that a is drawn on top (as it is on the left in TB)
+            sides.reverse()
+        for prefix, trace, title in sides:
             with g.subgraph(name=f"cluster_{prefix}") as c:
                 c.attr(label=str(title), style="dashed", color="#adb5bd")
                 add(c, trace, prefix, None)
+    caption = f"filled red: {len(differences)} of {len(ta.nodes)} nodes differ"
+    if mode == "overlay" and differences:
+        caption += f" (each shows {titles[0]} → {titles[1]})"
+    g.attr(label=caption, labelloc="b", fontname="Helvetica", fontsize="11")
     return GraphDiff(differences, g, len(ta.nodes))
