@@ -652,6 +652,9 @@ def test_a_bad_seed_or_hook_result_on_a_value_is_named():
     with pytest.raises(TypeError, match="backward: unsupported operand str 'x'"):
         v.backward(grad="x")
     handle = v.register_hook(lambda g: "bad")
-    with pytest.raises(TypeError, match=r"the hook .*<lambda> registered on the Value made by mul returned str 'bad'"):
+    with pytest.raises(
+        TypeError,
+        match=r"the hook .*<lambda> registered on the Value made by mul returned str 'bad'",
+    ):
         v.backward()
     handle.remove()
