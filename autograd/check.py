@@ -221,7 +221,7 @@ def _find_bad_rule(root, eps, atol, rtol, unit_max, seed):
         if op is None:
             continue
         ins = engine.inputs_of(node)
-        ctx = node._ctx or {}
+        ctx = getattr(node, "_ctx", None) or {}
         scalar = isinstance(node, Value)
         fwd = op.scalar if scalar else (lambda *a, op=op, ctx=ctx: op.forward(*a, **ctx))
         datas = [p.data if isinstance(p, Node) else p for p in ins]

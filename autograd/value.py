@@ -37,6 +37,7 @@ def _unary(op, a):
     if engine.SLOW:
         return engine.finish(out, op, a, None)
     out._op = op
+    out.requires_grad = True
     out._a = a
     return out
 
@@ -53,6 +54,7 @@ def _binary(op, a, b):
     if engine.SLOW:
         return engine.finish(out, op, a, b)
     out._op = op
+    out.requires_grad = True
     out._a = a
     out._b = b
     return out
@@ -67,6 +69,7 @@ def _rbinary(op, a, b):
     if engine.SLOW:
         return engine.finish(out, op, a, b)
     out._op = op
+    out.requires_grad = True
     out._a = a
     out._b = b
     return out
