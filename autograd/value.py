@@ -1,7 +1,7 @@
 """Value: a scalar node (a Python float) with micrograd's names, on the shared rule table.
 
-Every method is one line that hands its op to `_unary`/`_binary`; the derivatives live in
-ops.py and backward in engine.py.
+Every operator method is one line naming its rule (`__mul__ = _binary(ops.mul)`); the
+derivatives live in ops.py and backward in engine.py.
 """
 
 import numbers
@@ -30,49 +30,76 @@ def _const(op, x):
     )
 
 
-def _unary(op, a):
-    out = _new(Value)
-    out._data = op.scalar(a._data)
-    out.grad = 0.0
-    if engine.SLOW:
-        return engine.finish(out, op, a, None)
-    out._op = op
-    out.requires_grad = True
-    out._a = a
-    return out
+# Each operator method is made for its rule once, here below: a closure over the rule's scalar
+# forward, so `a * b` runs in one Python frame (the method itself) and makes one object.
 
 
-def _binary(op, a, b):
-    """a op b where a is a Value and b a Value or a number (kept as a plain constant)."""
-    if b.__class__ is Value:
-        bd = b._data
-    else:
-        b = bd = _const(op, b)
-    out = _new(Value)
-    out._data = op.scalar(a._data, bd)
-    out.grad = 0.0
-    if engine.SLOW:
-        return engine.finish(out, op, a, b)
-    out._op = op
-    out.requires_grad = True
-    out._a = a
-    out._b = b
-    return out
+def _unary(op):
+    """The method `x.<op>()` for the one-input rule `op`."""
+    scalar = op.scalar
+
+    def method(a):
+        out = _new(Value)
+        out._data = scalar(a._data)
+        out.grad = 0.0
+        if engine.SLOW:
+            return engine.finish(out, op, a, None)
+        out._op = op
+        out.requires_grad = True
+        out._a = a
+        return out
+
+    return _named(method, op)
 
 
-def _rbinary(op, a, b):
-    """a op b where a is a number (kept as a plain constant) and b a Value."""
-    a = _const(op, a)
-    out = _new(Value)
-    out._data = op.scalar(a, b._data)
-    out.grad = 0.0
-    if engine.SLOW:
-        return engine.finish(out, op, a, b)
-    out._op = op
-    out.requires_grad = True
-    out._a = a
-    out._b = b
-    return out
+def _binary(op):
+    """The method `a <op> b`, a a Value and b a Value or a number (kept as a plain constant)."""
+    scalar = op.scalar
+
+    def method(a, b):
+        if b.__class__ is Value:
+            bd = b._data
+        else:
+            b = bd = _const(op, b)
+        out = _new(Value)
+        out._data = scalar(a._data, bd)
+        out.grad = 0.0
+        if engine.SLOW:
+            return engine.finish(out, op, a, b)
+        out._op = op
+        out.requires_grad = True
+        out._a = a
+        out._b = b
+        return out
+
+    return _named(method, op)
+
+
+def _rbinary(op):
+    """The reflected method: `a <op> b` where a is a number (kept as a plain constant)."""
+    scalar = op.scalar
+
+    def method(b, a):
+        a = _const(op, a)
+        out = _new(Value)
+        out._data = scalar(a, b._data)
+        out.grad = 0.0
+        if engine.SLOW:
+            return engine.finish(out, op, a, b)
+        out._op = op
+        out.requires_grad = True
+        out._a = a
+        out._b = b
+        return out
+
+    return _named(method, op)
+
+
+def _named(method, op):
+    method.__name__ = op.name
+    method.__qualname__ = f"Value.{op.name}"
+    method.__doc__ = op.doc
+    return method
 
 
 class Value(Node):
@@ -106,62 +133,29 @@ class Value(Node):
         return f"Value(data={self._data:.6g}, grad={self.grad:.6g}{label})"
 
     # --- arithmetic: one line each, the rule table does the rest ---------------------------
-    def __add__(self, other):
-        return _binary(ops.add, self, other)
-
-    def __radd__(self, other):
-        return _rbinary(ops.add, other, self)
-
-    def __sub__(self, other):
-        return _binary(ops.sub, self, other)
-
-    def __rsub__(self, other):
-        return _rbinary(ops.sub, other, self)
-
-    def __mul__(self, other):
-        return _binary(ops.mul, self, other)
-
-    def __rmul__(self, other):
-        return _rbinary(ops.mul, other, self)
-
-    def __truediv__(self, other):
-        return _binary(ops.div, self, other)
-
-    def __rtruediv__(self, other):
-        return _rbinary(ops.div, other, self)
+    # (each made once by _binary/_unary above; the rule holds the forward and the vjp)
+    __add__ = _binary(ops.add)
+    __radd__ = _rbinary(ops.add)
+    __sub__ = _binary(ops.sub)
+    __rsub__ = _rbinary(ops.sub)
+    __mul__ = _binary(ops.mul)
+    __rmul__ = _rbinary(ops.mul)
+    __truediv__ = _binary(ops.div)
+    __rtruediv__ = _rbinary(ops.div)
 
     def __pow__(self, other):
-        return _binary(ops.pow_var if other.__class__ is Value else ops.pow_, self, other)
+        return (_pow_var if other.__class__ is Value else _pow_number)(self, other)
 
-    def __rpow__(self, other):
-        return _rbinary(ops.rpow, other, self)
-
-    def __neg__(self):
-        return _unary(ops.neg, self)
-
-    def __abs__(self):
-        return _unary(ops.abs_, self)
-
-    def abs(self):
-        return _unary(ops.abs_, self)
-
-    def exp(self):
-        return _unary(ops.exp, self)
-
-    def log(self):
-        return _unary(ops.log, self)
-
-    def sqrt(self):
-        return _unary(ops.sqrt, self)
-
-    def tanh(self):
-        return _unary(ops.tanh, self)
-
-    def sigmoid(self):
-        return _unary(ops.sigmoid, self)
-
-    def relu(self):
-        return _unary(ops.relu, self)
+    __rpow__ = _rbinary(ops.rpow)
+    __neg__ = _unary(ops.neg)
+    __abs__ = _unary(ops.abs_)
+    abs = _unary(ops.abs_)
+    exp = _unary(ops.exp)
+    log = _unary(ops.log)
+    sqrt = _unary(ops.sqrt)
+    tanh = _unary(ops.tanh)
+    sigmoid = _unary(ops.sigmoid)
+    relu = _unary(ops.relu)
 
     # --- comparisons look at .data; == stays identity so Values can live in sets and dicts --
     def __lt__(self, other):
@@ -216,9 +210,9 @@ class Value(Node):
                 f"got {len(args)}; Values support ops of one or two inputs"
             )
         if len(args) == 1:
-            return _unary(op, args[0])
+            return _unary(op)(args[0])
         a, b = args
-        return _binary(op, a, b) if a.__class__ is Value else _rbinary(op, a, b)
+        return _binary(op)(a, b) if a.__class__ is Value else _rbinary(op)(b, a)
 
     def _size(self):
         return 1
@@ -264,6 +258,9 @@ class Value(Node):
             f"{op.name}: its vjp returned {type(g).__name__} {g!r} for input {i} of a Value; "
             "expected a float"
         )
+
+
+_pow_var, _pow_number = _binary(ops.pow_var), _binary(ops.pow_)
 
 
 def _cmp(x):
