@@ -658,3 +658,33 @@ def test_a_bad_seed_or_hook_result_on_a_value_is_named():
     ):
         v.backward()
     handle.remove()
+
+
+def test_gc_paused_pauses_the_collector_inside_and_restores_it():
+    import gc
+
+    from autograd import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        a = Value(2.0)
+        y = a * a + a
+        y.backward()
+    assert gc.isenabled() and a.grad == 5.0
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError("inside")
+    assert gc.isenabled()  # back on after an exception too
+
+    @gc_paused()
+    def step():
+        return gc.isenabled()
+
+    assert step() is False and gc.isenabled()
