@@ -20,7 +20,7 @@ import tracemalloc
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, gc_paused
 from nn.scalar import MLP
 
 try:
@@ -308,6 +308,26 @@ def main():
         )
     print()
 
+    # 2b. the opt-in autograd.gc_paused() around stepgrad's loop, against its plain GC-on loop
+    _, sg = make_pair()
+    sg.block(X, y, 1, True)
+    plain, paused = [], []
+    for _ in range(args.loop_repeats):
+        plain.append(sg.block(X, y, args.loop, True))
+        gc.collect()
+        t0 = time.perf_counter()
+        for _ in range(args.loop):  # what a user writes: each step inside gc_paused()
+            with gc_paused():
+                sg.losses.append(train_step(sg.model, X, y, sg.V, sg.k)[0])
+            sg.k += 1
+        paused.append((time.perf_counter() - t0) / args.loop)
+    results["paused"] = (statistics.median(plain), statistics.median(paused))
+    print(f"stepgrad, {args.loop} steps in a loop, GC on vs inside autograd.gc_paused() (opt-in):")
+    print(
+        f"  GC on {results['paused'][0] * 1e3:.1f} ms/step, gc_paused "
+        f"{results['paused'][1] * 1e3:.1f} ms/step (medians of {args.loop_repeats} blocks)\n"
+    )
+
     # 3. how much of a step the cyclic garbage collector takes
     mg, sg = make_pair()
     print("cyclic garbage collector during GC-on steps (counted with gc.callbacks):")
@@ -381,6 +401,13 @@ def summary(results, per_node, loop):
         print(
             f"| {what} | {m:.0f} ms | {s:.0f} ms | {paired:.2f}x | >= {goal:g}x: "
             f"{mark(paired >= goal)} |"
+        )
+    if "paused" in results:
+        plain, paused = results["paused"]
+        m = results["loop"][0]["micrograd"]
+        print(
+            f"| same loop, stepgrad inside gc_paused() (opt-in) | {m * 1e3:.0f} ms | "
+            f"{paused * 1e3:.0f} ms | {m / paused:.2f}x | (was {plain * 1e3:.0f} ms with GC on) |"
         )
     for i, (what, goal) in enumerate(
         (("forward", GOAL_FORWARD_US), ("backward", GOAL_BACKWARD_US))
