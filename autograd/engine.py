@@ -128,7 +128,7 @@ class Node:
     # --- data: reads are a C-level getter; a write is remembered until the next op --------
     data = property(
         operator.attrgetter("_data"),
-        lambda self, x: _data_written(self, x),
+        _data_written,
         doc="The number (Value) or array (Tensor). Writing it between the forward pass and "
         "backward is refused at backward (the gradient would belong to a graph that no longer "
         "exists); writing it after backward (an optimizer step) is what training does.",
@@ -281,6 +281,21 @@ def inputs_of(node):
 # modes: no_grad, module scopes, anomaly detection
 
 
+def _decorate(cm, fn):
+    """`@cm()` on a function: each call runs inside a fresh instance of the context manager
+    (a fresh one per call, so a recursive call cannot overwrite the state an outer one saved)."""
+    import functools
+
+    make = type(cm)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 class no_grad:
     """Build no graph inside: ops give leaves. A context manager and a decorator (`@no_grad`
     or `@no_grad()`).
@@ -318,15 +333,7 @@ class no_grad:
         GRAD = self._prev
         _update_slow()
 
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    __call__ = _decorate
 
 
 class gc_paused:
@@ -361,15 +368,7 @@ class gc_paused:
 
             gc.enable()
 
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with gc_paused():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    __call__ = _decorate
 
 
 def is_grad_enabled():
@@ -475,13 +474,12 @@ def finish(out, op, a, b, ctx=None, requires_grad=True):
         out._op = None
         out.requires_grad = False
     if ANOMALY:
+        ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
         if out._op is not None:
-            ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
             out._seen = tuple(_fingerprint(x._data) if isinstance(x, Node) else None for x in ins)
         out._where = where = _user_frame()
         bad = _not_finite(out._data)
         if bad:
-            ins = (a,) if op.arity == 1 else (a, b) if op.arity == 2 else a
             shown = ", ".join(describe(i) for i in ins)
             for i, x in enumerate(ins):
                 came = _not_finite(x)
