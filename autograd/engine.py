@@ -510,13 +510,15 @@ def finish(out, op, a, b, ctx=None, requires_grad=True):
 _CALL = re.compile(r"\b(?:math|cmath|np|numpy)\.(\w+)\s*\(")
 
 
-def _call_site(depth):
-    """(source of the call being made at `depth` frames up, 'file:line'), or ('', '')."""
+def _call_site():
+    """(source of the call the user's code is making, 'file:line'), or ('', ''): the innermost
+    frame outside stepgrad's own packages (as `_user_frame`), at the expression it runs."""
     import linecache
 
-    try:
-        f = sys._getframe(depth + 1)
-    except ValueError:
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        f = f.f_back
+    if f is None:
         return "", ""
     where = f"{f.f_code.co_filename}:{f.f_lineno}"
     try:
@@ -528,16 +530,16 @@ def _call_site(depth):
     return linecache.getline(f.f_code.co_filename, line)[col:end_col], where
 
 
-def float_cut_error(node, what, depth=2):
+def float_cut_error(node, what):
     """The TypeError for float()/int()/round()/math.*() on a node that takes part in a graph.
 
-    `what` is the conversion ('float', 'int', 'round'); `depth` the frames between the user's
-    call and this function. The message names the call and the stepgrad method to use instead.
+    `what` is the conversion ('float', 'int', 'round'). The message names the user's call (the
+    innermost frame outside stepgrad) and the stepgrad method to use instead.
     """
     from . import interop
 
     kind = type(node).__name__
-    source, where = _call_site(depth)
+    source, where = _call_site()
     m = _CALL.search(source)
     fn = m.group(1) if m else what
     arg = source[m.end() :].rsplit(")", 1)[0].strip() if m else ""

@@ -433,7 +433,7 @@ class Tensor(Node):
 
     def _number(self, what):
         if self._op is not None or self.requires_grad:
-            raise engine.float_cut_error(self, what, depth=3)
+            raise engine.float_cut_error(self, what)
         if self._data.size != 1:
             raise TypeError(
                 f"{what}(): only a one-element Tensor converts to a number, shape is {self.shape}"

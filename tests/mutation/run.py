@@ -14,9 +14,12 @@ A mutant that survives must be listed in tests/mutation/REPORT.md with why it is
 shifts when a function is edited); otherwise a test in tests/test_mutation_kills.py should kill
 it. The exit status is 0 when every surviving mutant is listed, 1 otherwise.
 
-Usage: python tests/mutation/run.py [--no-run] [--recheck-all] [mutant name patterns...]
+Usage: python tests/mutation/run.py [--no-run] [--recheck-all] [--tests F,F] [patterns...]
   --no-run       only report on the last run
   --recheck-all  re-test every surviving mutant, the listed ones too (after a test change)
+  --tests F,F    recheck the mutants matching the patterns against these test files only (a
+                 quick check while writing a test that kills them: a kill is kept, a survival
+                 is not, since the rest of the selection might still kill it)
 """
 
 import ast
@@ -148,6 +151,8 @@ def stage():
         sync_tree(ROOT / pkg, STAGE / pkg, transform if pkg == "autograd" else None)
     write_if_changed(STAGE / "autograd" / "_mutation_vjp.py", SHIM)
     sync_tree(ROOT / "tests", STAGE / "tests")
+    if (STAGE / "mutants").is_dir():  # a recheck runs the mutants' copy: keep it current too
+        sync_tree(ROOT / "tests", STAGE / "mutants" / "tests")
     pyproject = (ROOT / "pyproject.toml").read_text()
     # nbmake alone takes 1.6 s to import, more than most mutants' tests take to run
     pyproject, n = re.subn(r"(?m)^addopts = .*$", 'addopts = "--import-mode=importlib"', pyproject)
@@ -241,7 +246,7 @@ def function_hashes():
     return out
 
 
-def recheck(open_names, force=False):
+def recheck(open_names, force=False, only_files=None):
     """Run the whole test selection on each mutant mutmut left open, -x, in a fresh process.
 
     mutmut runs on a mutant only the tests that called its function while it collected stats,
@@ -253,9 +258,10 @@ def recheck(open_names, force=False):
     """
     files, extra = selection()
     digest = tests_digest(files)
+    if only_files:
+        files, digest = only_files, "partial"
     hashes = function_hashes()
-    cache_file = STAGE / "recheck.json"
-    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    cache = load_cache()
     verdicts = {}
     todo = []
     for name in sorted(open_names):
@@ -278,10 +284,30 @@ def recheck(open_names, force=False):
         code = run_forked(name, args)
         killed = code != 0
         verdicts[name] = killed
-        cache[name] = {"function": fhash, "tests": digest, "killed": killed}
-        cache_file.write_text(json.dumps(cache, indent=0, sort_keys=True))
+        if killed or digest != "partial":
+            save_verdict(name, {"function": fhash, "tests": digest, "killed": killed})
         print(f"mutate: recheck {i}/{len(todo)} {'killed  ' if killed else 'survived'} {name}")
     return verdicts
+
+
+CACHE = STAGE / "recheck.json"
+
+
+def load_cache():
+    return json.loads(CACHE.read_text()) if CACHE.exists() else {}
+
+
+def save_verdict(name, verdict):
+    """Add one verdict to recheck.json under a lock (several rechecks may run at once)."""
+    import fcntl
+
+    with open(STAGE / "recheck.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = load_cache()
+        cache[name] = verdict
+        tmp = CACHE.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cache, indent=0, sort_keys=True))
+        tmp.replace(CACHE)
 
 
 def run_forked(name, args, timeout=300):
@@ -312,7 +338,14 @@ OPEN = ("survived", "no tests", "suspicious", "not checked")
 def main(argv):
     only_report = "--no-run" in argv
     force = "--recheck-all" in argv
+    only_files = None
+    if "--tests" in argv:
+        i = argv.index("--tests")
+        only_files = argv[i + 1].split(",")
+        argv = argv[:i] + argv[i + 2 :]
     patterns = [a for a in argv if not a.startswith("--")]
+    if only_files and not patterns:
+        raise SystemExit("mutate: --tests needs mutant name patterns")
     stage()
     if not only_report and not patterns:
         if mutmut("run", "--max-children", "1") != 0:
@@ -324,12 +357,11 @@ def main(argv):
         open_names = [n for n in open_names if any(fnmatch.fnmatch(n, p) for p in patterns)]
         force = True
     if not only_report:
-        for name, killed in recheck(open_names, force).items():
+        for name, killed in recheck(open_names, force, only_files).items():
             if killed:
                 res[name] = ("killed", *res[name][1:])
     else:
-        cache_file = STAGE / "recheck.json"
-        cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+        cache = load_cache()
         for name in open_names:
             if cache.get(name, {}).get("killed"):
                 res[name] = ("killed", *res[name][1:])
