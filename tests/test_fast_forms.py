@@ -134,3 +134,38 @@ def test_a_float_form_with_the_wrong_count_is_refused():
     bad.floats = ("g",)
     with pytest.raises(TypeError, match="bad: floats gives 1 forms for 2 inputs"):
         engine._float_source([bad])
+
+
+BINARY_FLOAT_RULES = sorted(
+    name for name, r in ops.RULES.items() if r.floats is not None and r.arity == 2
+)
+
+
+@pytest.mark.parametrize("name", BINARY_FLOAT_RULES)
+def test_every_binary_float_rule_agrees_with_backward_steps_on_each_side_of_a_constant(name):
+    """The generated loop has three cases per binary rule (a constant on the right, on the left,
+    two Values): each must leave the gradients the general driver leaves."""
+    rule = ops.RULES[name]
+    cases = 0
+    for left, right in ((True, True), (True, False), (False, True)):
+        for a0, b0 in ((1.3, 0.7), (0.6, 2.0), (1.5, 0.4)):
+            x = Value(a0) if left else a0
+            y = Value(b0) if right else b0
+            try:
+                out = rule(x, y)
+            except TypeError:  # e.g. pow takes its exponent as a constant only
+                continue
+            leaves = [v for v in (x, y) if isinstance(v, Value)]
+            formed = [f is not None for v, f in zip((x, y), rule.floats) if isinstance(v, Value)]
+            (out * out).backward()
+            fast = [v.grad for v in leaves]
+            for v in leaves:
+                v.zero_grad()
+            for _ in backward_steps(rule(x, y) * rule(x, y)):
+                pass
+            assert fast == pytest.approx([v.grad for v in leaves], rel=1e-12), (name, x, y)
+            # a gradient the rule declares is not 0 at these points (maximum: the larger's only)
+            nonzero = [g != 0.0 for g, f in zip(fast, formed) if f]
+            assert name == "maximum" or all(nonzero), (name, x, y, fast)
+            cases += 1
+    assert cases >= 3, f"{name}: only {cases} cases could be built"
