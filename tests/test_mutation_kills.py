@@ -1076,3 +1076,41 @@ def test_messages_of_the_node_protocol_and_of_a_custom_vjp_of_the_wrong_form():
     t = Tensor([1.0], requires_grad=True)
     listed(t).backward(grad=np.ones(1))
     assert t.grad.tolist() == [2.0]
+
+
+# ----------------------------------------------------------------------------------------------
+# the Tensor fast path (_backward_arrays): ops of more than two inputs, custom ops, owned grads
+
+
+def test_fast_tensor_backward_gives_each_input_of_a_three_way_concatenate_its_own_slice():
+    from autograd import concatenate
+
+    a, b, c = (Tensor(np.full(k, float(k)), requires_grad=True) for k in (1, 2, 3))
+    weights = Tensor(np.arange(1.0, 7.0))
+    (concatenate([a, b, c]) * weights).sum().backward()  # no hooks, no anomaly: the fast path
+    np.testing.assert_array_equal(a.grad, [1.0])
+    np.testing.assert_array_equal(b.grad, [2.0, 3.0])
+    np.testing.assert_array_equal(c.grad, [4.0, 5.0, 6.0])
+
+
+def test_fast_tensor_backward_checks_a_custom_ops_vjp_result():
+    bad = Op("bad_pair", lambda a, b: a + b, lambda g, out, a, b: (g,), arity=2)
+    x, y = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(
+        engine.BackwardError,
+        match=r"bad_pair: its vjp must return a tuple with one gradient per input \(2\), got 1 ",
+    ):
+        bad(x, y).sum().backward()
+
+
+def test_fast_tensor_backward_gives_leaves_gradients_they_own():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).backward(np.array([1.0, 1.0]))  # add's vjp hands the same array to both inputs
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad += 1.0
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    c = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c.broadcast_to((2, 3)).sum().backward()
+    assert c.grad.flags.writeable
+    c.grad += 1.0
+    np.testing.assert_array_equal(c.grad, [3.0, 3.0, 3.0])
