@@ -941,7 +941,6 @@ def _float_form_branch(i, op):
     A binary rule's branch has three cases, so that each input's class is tested once: a
     plain-number constant on the right (`x * 2.0`), on the left (`2.0 * x`), or two Values.
     """
-    import ast
 
     code = op.vjp.__code__
     names = code.co_varnames[: code.co_argcount]
@@ -949,20 +948,14 @@ def _float_form_branch(i, op):
     forms = op.floats
     if len(forms) != len(inames) or len(inames) != op.arity:
         raise TypeError(f"{op.name}: floats gives {len(forms)} forms for {op.arity} inputs")
-    used = set()
-    for f in forms:
-        if f is not None:
-            used |= {x.id for x in ast.walk(ast.parse(f, mode="eval")) if isinstance(x, ast.Name)}
     lines = [f"elif op is OP{i}:  # {op.name}: {op.doc}"]
     if gname != "g":
         lines.append(f"    {gname} = g")
-    if oname in used:
-        lines.append(f"    {oname} = n._data")
-    for k, iname in enumerate(inames):
-        if forms[k] is not None or iname in used:
-            lines.append(f"    p{k} = n._{'ab'[k]}")
     if op.arity == 1:
-        return lines + _accumulate(forms, inames, nodes=(0,), indent="    ")
+        if forms[0] is None:
+            return lines + ["    pass"]
+        return lines + ["    p0 = n._a"] + _accumulate(forms, oname, inames, (0,), "    ")
+    lines += ["    p0 = n._a", "    p1 = n._b"]  # both read: their classes tell the case
     # a binary op may have a plain-number constant on either side (never on both)
     cases = (
         ("if p1.__class__ is float:  # a constant on the right", (0,)),
@@ -970,23 +963,24 @@ def _float_form_branch(i, op):
         ("else:", (0, 1)),
     )
     for head, nodes in cases:
-        body = _accumulate(forms, inames, nodes, indent="        ")
+        body = _accumulate(forms, oname, inames, nodes, "        ")
         lines += ["    " + head] + (body or ["        pass"])
     return lines
 
 
-def _accumulate(forms, inames, nodes, indent):
-    """Lines that read the inputs' numbers and add each gradient form into its input's grad,
-    for the inputs `nodes` (indices) that are Values (the others are plain-number constants)."""
+def _accumulate(forms, oname, inames, nodes, indent):
+    """Lines that read the numbers the forms of inputs `nodes` (indices of the inputs that are
+    Values; the others are plain-number constants) need, and add each form into its input's grad.
+    """
     import ast
 
-    lines = []
-    here = set()  # the names the forms of these inputs read
+    here = set()  # the names those forms read
     for k in nodes:
         if forms[k] is not None:
             here |= {
                 x.id for x in ast.walk(ast.parse(forms[k], mode="eval")) if isinstance(x, ast.Name)
             }
+    lines = [f"{indent}{oname} = n._data"] if oname in here else []
     for k, iname in enumerate(inames):
         if iname in here:
             lines.append(
