@@ -1076,35 +1076,63 @@ def _backward_arrays(root, seed):
         g = n.grad
         if g is None:  # reached only through non-differentiable paths
             g = n.grad = n._zeros(False)
-        arity = op.arity
         ctx = n._ctx
+        arity = op.arity
         if arity == 1:
             a = n._a
-            ins = (a,)
             grads = op.vjp(g, n._data, a._data, **ctx) if ctx else op.vjp(g, n._data, a._data)
-        else:
-            ins = (n._a, n._b) if arity == 2 else n._a
-            args = [p._data if isinstance(p, Node) else p for p in ins]
-            if op.partial:
-                ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
+            if not op.builtin:
+                _check_vjp_result(op, grads, (a,))
+            _give(a, grads[0], g, op, 0)
+            continue
+        if arity == 2:
+            a, b = n._a, n._b
+            ta, tb = isinstance(a, Node), isinstance(b, Node)
+            args = (a._data if ta else a, b._data if tb else b)
+            if op.partial:  # the vjp may skip the gradient of an input that takes no part
+                needs = (
+                    ta and (a._op is not None or a.requires_grad),
+                    tb and (b._op is not None or b.requires_grad),
+                )
+                ctx = dict(ctx, needs=needs) if ctx else {"needs": needs}
             grads = op.vjp(g, n._data, *args, **ctx) if ctx else op.vjp(g, n._data, *args)
+            if not op.builtin:
+                _check_vjp_result(op, grads, (a, b))
+            if ta:
+                _give(a, grads[0], g, op, 0)
+            if tb:
+                _give(b, grads[1], g, op, 1)
+            continue
+        ins = n._a
+        args = [p._data if isinstance(p, Node) else p for p in ins]
+        if op.partial:
+            ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
+        grads = op.vjp(g, n._data, *args, **ctx) if ctx else op.vjp(g, n._data, *args)
         if not op.builtin:
             _check_vjp_result(op, grads, ins)
-        i = 0
-        for p in ins:
-            gp = grads[i]
-            i += 1
-            if gp is None or not isinstance(p, Node) or (p._op is None and not p.requires_grad):
-                continue
-            if not op.builtin or gp.__class__ is not np.ndarray or gp.dtype != p._data.dtype:
-                gp = p._check_grad(gp, op, i - 1, False)  # e.g. a numpy scalar from a 0-d op
-            prev = p.grad
-            if prev is not None:
-                p.grad = _sum(prev, gp)
-            elif p._op is None and (gp is g or (gp.base is not None and _shared(gp, g))):
-                p.grad = gp.copy()  # a leaf owns its gradient: no view, nothing shared
-            else:
-                p.grad = gp
+        for i, p in enumerate(ins):
+            if isinstance(p, Node):
+                _give(p, grads[i], g, op, i)
+
+
+def _give(p, gp, g, op, i):
+    """Add gradient `gp` (from op's vjp, for its input i, the node p) into p.grad; g is the
+    gradient the vjp was given (a leaf must not keep a view of it)."""
+    if gp is None or (p._op is None and not p.requires_grad):
+        return
+    if gp.__class__ is not np.ndarray or not op.builtin:
+        gp = p._check_grad(gp, op, i, False)  # e.g. a numpy scalar from a 0-d op
+    else:
+        want = p._data.dtype
+        if gp.dtype is not want and gp.dtype != want:
+            gp = p._check_grad(gp, op, i, False)
+    prev = p.grad
+    if prev is not None:
+        p.grad = _sum(prev, gp)
+    elif p._op is None and (gp is g or (gp.base is not None and _shared(gp, g))):
+        p.grad = gp.copy()  # a leaf owns its gradient: no view, nothing shared
+    else:
+        p.grad = gp
 
 
 def _sum(prev, g):

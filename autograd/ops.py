@@ -283,6 +283,14 @@ class m:
         return x.swapaxes(-1, -2)
 
     @staticmethod
+    def matmul(x, y):
+        """x @ y. Two 2-d arrays go to np.dot: numpy's matmul skips BLAS for a transposed
+        operand with an axis of 1 (`x.T @ g` at batch 1: 14 us for 64x128, np.dot 3 us)."""
+        if x.__class__ is np.ndarray and y.__class__ is np.ndarray and x.ndim == 2 == y.ndim:
+            return np.dot(x, y)
+        return x @ y
+
+    @staticmethod
     def scatter(g, shape, index):
         """zeros(shape) with g added at index (the vjp of indexing)."""
         if isinstance(g, Node):
@@ -795,7 +803,8 @@ def matmul(g, out, a, b, needs=(True, True)):
     if b.ndim == 1:  # (m, k) @ (k,)
         ga = g.reshape((-1, 1)) @ b.reshape((1, -1)) if needs[0] else None
         return ga, m.mT(a) @ g if needs[1] else None
-    return g @ m.mT(b) if needs[0] else None, m.mT(a) @ g if needs[1] else None
+    ga = m.matmul(g, m.mT(b)) if needs[0] else None
+    return ga, m.matmul(m.mT(a), g) if needs[1] else None
 
 
 @rule("softmax", _softmax, grads=("out * (g - sum(g * out, axis))",))

@@ -201,6 +201,8 @@ def _norm_axis(op, axis, ndim):
     """None, an int or a tuple of distinct ints, each checked against ndim (see _check_axis)."""
     if axis is None:
         return None
+    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, checked here
+        return axis % ndim
     name = getattr(op, "name", op)
     if _is_int(axis):
         return _check_axis(name, axis, ndim)
