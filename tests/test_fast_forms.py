@@ -169,3 +169,79 @@ def test_every_binary_float_rule_agrees_with_backward_steps_on_each_side_of_a_co
             assert name == "maximum" or all(nonzero), (name, x, y, fast)
             cases += 1
     assert cases >= 3, f"{name}: only {cases} cases could be built"
+
+
+# ----------------------------------------------------------------------------------------------
+# the forward side: Value's operator methods are made from templates (value.py), with Python's
+# own operator inline where the rule's scalar forward is one; each must give the rule's number
+
+EDGES = (1.5, -0.5, 0.0, -0.0, 3.0, math.inf, -math.inf, math.nan, 1e308)
+OPERATORS = {  # method -> (rule, how Python applies it to two plain numbers)
+    "__add__": ("add", lambda x, y: x + y),
+    "__sub__": ("sub", lambda x, y: x - y),
+    "__mul__": ("mul", lambda x, y: x * y),
+    "__truediv__": ("div", lambda x, y: x / y),
+}
+
+
+def _same(x, y):
+    """Equal as IEEE numbers: NaN equals NaN, and 0.0 differs from -0.0."""
+    return repr(x) == repr(y)
+
+
+@pytest.mark.parametrize("method", sorted(OPERATORS))
+def test_a_value_operator_gives_its_rules_number_on_each_side_of_a_constant(method):
+    name, _ = OPERATORS[method]
+    rule = ops.RULES[name]
+    reflected = method.replace("__", "__r", 1)
+    for x in EDGES:
+        for y in EDGES:
+            want = rule.scalar(x, y)
+            got = [
+                getattr(Value(x), method)(Value(y)).data,
+                getattr(Value(x), method)(y).data,
+                getattr(Value(y), reflected)(x).data,
+            ]
+            assert all(_same(g, want) for g in got), (method, x, y, want, got)
+
+
+def test_operators_inlined_by_value_are_pythons_own_on_floats():
+    # value.py applies these inline (`a._data * bd`) instead of calling the rule's forward
+    from autograd import value
+
+    assert set(value._INLINE) == {ops.add.scalar, ops.sub.scalar, ops.mul.scalar, ops.neg.scalar}
+    for name, python in OPERATORS.values():
+        if ops.RULES[name].scalar in value._INLINE:
+            for x in EDGES:
+                for y in EDGES:
+                    assert _same(python(x, y), ops.RULES[name].scalar(x, y)), (name, x, y)
+    for x in EDGES:
+        assert _same((-Value(x)).data, -x)
+
+
+@pytest.mark.parametrize("name", ["neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu"])
+def test_a_value_method_of_one_input_gives_its_rules_number(name):
+    method = {"neg": "__neg__", "abs": "__abs__"}.get(name, name)
+    rule = ops.RULES[name]
+    for x in EDGES:
+        try:
+            want = rule.scalar(x)
+        except (ValueError, OverflowError) as e:  # e.g. log of a negative: the same error
+            with pytest.raises(type(e)):
+                getattr(Value(x), method)()
+            continue
+        assert _same(getattr(Value(x), method)().data, want), (name, x)
+
+
+def test_a_value_method_keeps_its_rules_name_in_tracebacks():
+    # the methods are generated, but a traceback names the rule, and the method's own source
+    import traceback
+
+    try:
+        Value(1.0) * "x"
+    except TypeError as e:
+        frames = traceback.extract_tb(e.__traceback__)
+    names = [f.name for f in frames]
+    assert "Value.mul" in names or "mul" in names, names
+    generated = [f for f in frames if "generated" in f.filename]
+    assert generated and generated[0].line, frames
