@@ -284,10 +284,13 @@ class m:
 
     @staticmethod
     def matmul(x, y):
-        """x @ y. Two 2-d arrays go to np.dot: numpy's matmul skips BLAS for a transposed
-        operand with an axis of 1 (`x.T @ g` at batch 1: 14 us for 64x128, np.dot 3 us)."""
+        """x @ y. An outer product of arrays (two 2-d operands, inner dimension 1) goes to
+        np.dot: numpy's matmul skips BLAS there for a transposed operand (`x.T @ g` at batch 1:
+        14 us for 64x128, np.dot 3 us), and a product of one term is the same number both ways.
+        Everything else stays matmul, so no result changes in its last bit."""
         if x.__class__ is np.ndarray and y.__class__ is np.ndarray and x.ndim == 2 == y.ndim:
-            return np.dot(x, y)
+            if x.shape[1] == 1:
+                return np.dot(x, y)
         return x @ y
 
     @staticmethod

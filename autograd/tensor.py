@@ -272,6 +272,11 @@ def _binary(op, a, b):
 
 def _matmul(a, b):
     op = ops.matmul
+    if a.__class__ is Tensor and b.__class__ is Tensor:  # the common case: two 2-d Tensors
+        ad, bd = a._data, b._data
+        if ad.ndim == 2 == bd.ndim and ad.shape[1] == bd.shape[0]:
+            rg = a._op is not None or a.requires_grad or b._op is not None or b.requires_grad
+            return _node(op, np.matmul(ad, bd), a, b, None, rg)
     if not isinstance(a, Tensor):
         a = _operand(op, a, b._data.dtype)
     if not isinstance(b, Tensor):
@@ -304,7 +309,10 @@ def _matmul(a, b):
 def _index(index):
     """Normalise an index: Tensors and lists become arrays (booleans stay masks, as in numpy)."""
     if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
+        for i in index:  # ints and integer arrays (x[rows, labels]) stay as they are
+            if not (i.__class__ is int or (i.__class__ is np.ndarray and i.dtype.kind in "iu")):
+                return tuple(_index(i) for i in index)
+        return tuple(index)
     if isinstance(index, Tensor):
         index = index._data
     if isinstance(index, list):

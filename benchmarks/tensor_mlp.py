@@ -2,9 +2,10 @@
 
 The floor is the same network's forward and backward written by hand in numpy (fused
 softmax-cross-entropy gradient, in place where natural). Prints ms per epoch of SGD (lr 0.1) on
-1797x64 float32 data at batch 1, 8, 32 and 256, and each engine's ratio to the floor; torch CPU too
-when it is importable. All engines run in this one process, interleaved, from identical weights,
-and their losses are checked to agree first.
+1797x64 float32 data at batch 1, 8, 32 and 256, and each engine's ratio to the floor: stepgrad,
+torch CPU when it is importable, and `Bare`, the floor of stepgrad's design (a node per op,
+stepgrad's numpy calls, no bookkeeping). All engines run in this one process, interleaved, from
+identical weights, and their losses are checked to agree first.
 
     .venv/bin/python benchmarks/tensor_mlp.py [--repeats 21]
 """
@@ -190,6 +191,110 @@ class Numpy:
         return self.params
 
 
+class Bare:
+    """Not an engine to use: the floor of stepgrad's design. A node per op as stepgrad makes
+    them (a broadcast_to node per bias included), the numpy calls of stepgrad's rules, and
+    nothing more: no checks, hooks, modes or dtypes, 2-d matmul only. What stepgrad costs
+    above it is bookkeeping; what it costs above numpy is the graph itself (a node and an
+    unfused numpy call per op, where the floor fuses and works in place)."""
+
+    name = "bare"
+
+    class Node:
+        __slots__ = ("data", "grad", "vjp", "a", "b", "ctx", "rg")
+
+    def __init__(self, ws):
+        self.params = [self.node(w.copy(), rg=True) for w in ws]
+
+    def node(self, data, vjp=None, a=None, b=None, ctx=None, rg=True):
+        n = self.Node()
+        n.data, n.grad, n.vjp, n.a, n.b, n.ctx, n.rg = data, None, vjp, a, b, ctx, rg
+        return n
+
+    # vjp(node, g) -> one gradient per input, with the numpy calls of stepgrad's rules
+    @staticmethod
+    def matmul(n, g):
+        return (np.dot(g, n.b.data.T) if n.a.rg else None), np.dot(n.a.data.T, g)
+
+    @staticmethod
+    def add(n, g):
+        return g, g
+
+    @staticmethod
+    def broadcast(n, g):
+        return (g.sum(axis=0),)
+
+    @staticmethod
+    def relu(n, g):
+        return (g * ~(n.a.data <= 0),)
+
+    @staticmethod
+    def log_softmax(n, g):
+        return (g - np.exp(n.data) * g.sum(axis=-1, keepdims=True),)
+
+    @staticmethod
+    def getitem(n, g):
+        z = np.zeros(n.a.data.shape, g.dtype)
+        np.add.at(z, n.ctx, g)
+        return (z,)
+
+    @staticmethod
+    def mean(n, g):
+        x = n.a.data
+        return (np.broadcast_to(g.reshape(1), x.shape) / x.size,)
+
+    @staticmethod
+    def neg(n, g):
+        return (-g,)
+
+    def layer(self, h, W, b, relu):
+        node = self.node
+        z = node(np.matmul(h.data, W.data), self.matmul, h, W)
+        bb = node(np.broadcast_to(b.data, z.data.shape), self.broadcast, b)
+        z = node(z.data + bb.data, self.add, z, bb)
+        return node(np.maximum(z.data, 0), self.relu, z) if relu else z
+
+    def step(self, x, labels, rows):
+        W1, b1, W2, b2, W3, b3 = self.params
+        node = self.node
+        h = self.layer(node(x.copy(), rg=False), W1, b1, True)
+        h = self.layer(h, W2, b2, True)
+        z = self.layer(h, W3, b3, False)
+        s = z.data - z.data.max(axis=-1, keepdims=True)
+        lsm = node(s - np.log(np.exp(s).sum(axis=-1, keepdims=True)), self.log_softmax, z)
+        picked = node(lsm.data[rows, labels], self.getitem, lsm, ctx=(rows, labels))
+        mean = node(picked.data.sum() / picked.data.size, self.mean, picked)
+        loss = node(-mean.data, self.neg, mean)
+        for p in self.params:
+            p.grad = None
+        self.backward(loss)
+        for p in self.params:
+            p.data -= LR * p.grad
+        return loss.data.item()
+
+    @staticmethod
+    def backward(root):
+        order, seen, stack = [], set(), [(root, False)]
+        while stack:  # depth-first post-order, as any engine must for a general graph
+            n, finished = stack.pop()
+            if finished:
+                order.append(n)
+            elif n not in seen:
+                seen.add(n)
+                stack.append((n, True))
+                for p in (n.a, n.b):
+                    if p is not None and p.vjp is not None and p not in seen:
+                        stack.append((p, False))
+        root.grad = np.ones((), root.data.dtype)
+        for n in reversed(order):
+            for p, gp in zip((n.a, n.b), n.vjp(n, n.grad)):
+                if gp is not None and p.rg:
+                    p.grad = gp if p.grad is None else p.grad + gp
+
+    def weights(self):
+        return [p.data for p in self.params]
+
+
 class Torch:
     name = "torch"
 
@@ -215,7 +320,7 @@ class Torch:
 
 
 def engines(ws):
-    out = [Numpy(ws), Stepgrad(ws)]
+    out = [Numpy(ws), Stepgrad(ws), Bare(ws)]
     if torch is not None:
         out.append(Torch(ws))
     return out
@@ -300,15 +405,23 @@ def summary(rows):
     """Issue 12's table: every batch size side by side, paired medians of the ratio to numpy."""
     print("\nsummary (paired medians of ms per epoch / the numpy floor's; lower is better):")
     print(
-        "| 64-128-64-10 MLP epoch, ratio to a hand-written numpy floor | stepgrad | torch | goal |"
+        "| 64-128-64-10 MLP epoch, ratio to a hand-written numpy floor | stepgrad | torch "
+        "| bare graph (the design's floor) | goal |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for batch_size, paired in rows:
         t = paired.get("torch")
         torch_col = f"{t:.2f}" if t is not None else "(not installed)"
         goal = GOALS[batch_size]
         ok = "goal met" if paired["stepgrad"] <= goal else "ABOVE GOAL"
-        print(f"| batch {batch_size} | {paired['stepgrad']:.2f} | {torch_col} | <= {goal}: {ok} |")
+        print(
+            f"| batch {batch_size} | {paired['stepgrad']:.2f} | {torch_col} "
+            f"| {paired['bare']:.2f} | <= {goal}: {ok} |"
+        )
+    print(
+        "bare: a node per op and stepgrad's numpy calls, nothing else (class Bare): what no "
+        "engine of this design goes below"
+    )
 
 
 def main():
