@@ -214,7 +214,9 @@ class Bare:
     # vjp(node, g) -> one gradient per input, with the numpy calls of stepgrad's rules
     @staticmethod
     def matmul(n, g):
-        return (np.dot(g, n.b.data.T) if n.a.rg else None), np.dot(n.a.data.T, g)
+        a = n.a.data
+        ga = g @ n.b.data.T if n.a.rg else None
+        return ga, np.dot(a.T, g) if a.shape[0] == 1 else a.T @ g  # as stepgrad's m.matmul
 
     @staticmethod
     def add(n, g):
