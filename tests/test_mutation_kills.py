@@ -287,7 +287,7 @@ def test_hook_count_goes_up_and_down_with_register_and_remove():
     h1.remove()  # a second remove does nothing
     assert engine.HOOKS == before + 1
     h2.remove()
-    assert engine.HOOKS == before and x._hooks == []
+    assert engine.HOOKS == before and x._get("hooks") == []
 
 
 def test_register_hook_refuses_what_is_not_a_function():
