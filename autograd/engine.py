@@ -96,8 +96,9 @@ class Node:
     in `_a` for ops with more inputs), constants stay plain numbers. What few nodes have (a
     label, hooks, a module scope, where detect_anomaly saw it made and the fingerprints of its
     inputs) lives in one dict in `_more`, so every node is four slots smaller (a scalar op
-    allocates and frees 6% faster). Optional slots (`_ctx`, `_more`) are read with a default
-    (`getattr(node, "_ctx", None)`), off the hot paths. No `__getattr__`: with one, CPython
+    allocates and frees 6% faster); only Tensor has `_ctx` (an op's attrs: axis, shape, ...).
+    Optional slots (`_ctx`, `_more`) are read with a default (`getattr(node, "_ctx", None)`),
+    off the hot paths. No `__getattr__`: with one, CPython
     cannot specialise any attribute read on a node, and forward and backward run 1.3-2x slower.
     """
 
@@ -107,7 +108,6 @@ class Node:
         "_op",
         "_a",
         "_b",
-        "_ctx",
         "requires_grad",
         "_more",  # a dict: label, hooks, scope, where, seen (fingerprints under detect_anomaly)
         "__weakref__",
@@ -474,7 +474,9 @@ def finish(out, op, a, b, ctx=None, requires_grad=True):
     """Slow path of node creation: no_grad, module scope tags, anomaly checks, and forgetting
     the nodes whose data was written (this node is made after those writes)."""
     if GRAD and requires_grad:
-        out._op, out._a, out._b, out._ctx = op, a, b, ctx
+        out._op, out._a, out._b = op, a, b
+        if ctx is not None:  # the op's attrs (axis, shape, ...): only Tensors have this slot
+            out._ctx = ctx
         out.requires_grad = True
         if SCOPE is not None:
             out._more = {"scope": SCOPE}

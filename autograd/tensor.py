@@ -133,6 +133,7 @@ def _node(op, data, a, b, ctx, requires_grad):
     out._data = data if data.__class__ is np.ndarray else np.asarray(data)
     out.grad = None
     if engine.SLOW:
+        out._ctx = None  # finish sets it on a node of the graph
         return engine.finish(out, op, a, b, ctx, requires_grad)
     if requires_grad:
         out._op = op
@@ -364,7 +365,7 @@ class Tensor(Node):
            [ 9., 13.]], dtype=float32)
     """
 
-    __slots__ = ()
+    __slots__ = ("_ctx",)  # the op's attrs (axis, shape, ...), None for most ops
 
     def __init__(self, data, requires_grad=False, label="", dtype=None):
         arr = to_array(data, dtype, copy=True)
