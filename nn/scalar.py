@@ -67,6 +67,9 @@ class Neuron(Module):
             return act.sigmoid()
         return act
 
+    def parameters(self):
+        return self.w + [self.b]
+
     def named_parameters(self):
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
@@ -85,6 +88,9 @@ class Layer(Module):
     def __call__(self, x):
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
+
+    def parameters(self):  # what named_parameters gives, without making the names
+        return [p for n in self.neurons for p in n.parameters()]
 
     def named_parameters(self):
         return [
@@ -135,6 +141,9 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def named_parameters(self):
         return [
