@@ -460,11 +460,18 @@ def describe(x):
     """A short text for a value in error messages: the number, or shape and stats of an array."""
     x = x._data if isinstance(x, Node) else x
     if isinstance(x, np.ndarray) and x.size > 6:
-        with np.errstate(all="ignore"):
-            return (
+        import warnings
+
+        nan = int(np.isnan(x).sum()) if x.dtype.kind in "fc" else 0
+        if nan == x.size:
+            return f"array{x.shape} {x.dtype}, all nan"
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of only infinities
+            stats = (
                 f"array{x.shape} {x.dtype} min={np.nanmin(x):.4g} "
                 f"mean={np.nanmean(x):.4g} max={np.nanmax(x):.4g}"
             )
+        return stats + (f", {nan} nan" if nan else "")
     if isinstance(x, np.ndarray):
         return np.array2string(x, precision=4, separator=", ")
     return repr(x)

@@ -193,6 +193,15 @@ def test_describe_of_infinities_gives_no_numpy_warning():
         assert describe(x) == "array(7,) float64 min=-inf mean=nan max=inf"
 
 
+def test_describe_counts_the_nans_of_a_large_array_without_a_numpy_warning():
+    x = np.array([math.nan, 1.0, 2.0, 3.0, math.nan, 4.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert describe(x) == "array(7,) float64 min=1 mean=3 max=5, 2 nan"
+        assert describe(np.full((2, 4), math.nan)) == "array(2, 4) float64, all nan"
+        assert describe(np.arange(8)) == "array(8,) int64 min=0 mean=3.5 max=7"
+
+
 def test_anomaly_in_the_forward_pass_shows_every_input():
     a, b = Value(0.0), Value(0.0)
     with detect_anomaly(), pytest.raises(AnomalyError) as err:
