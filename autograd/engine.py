@@ -12,6 +12,7 @@ import operator
 import os
 import re
 import sys
+import weakref
 
 import numpy as np
 
@@ -22,7 +23,7 @@ GRAD = True  # False inside no_grad(): ops build no graph
 ANOMALY = False  # True inside detect_anomaly()
 SCOPE = None  # dotted name of the nn module running now, tagged on the nodes it creates
 SLOW = False  # any of the above differs from its default
-HOOKS = 0  # hooks registered and not removed (backward looks for hooks only when > 0)
+HOOKED = weakref.WeakSet()  # the live nodes with hooks (backward looks for hooks only if any)
 
 
 WRITTEN = {}  # id -> node whose .data was written since the last op built a graph node
@@ -185,7 +186,7 @@ class Node:
         """Fill `.grad` of every node this one depends on (see the README's backward policy)."""
         if WRITTEN:
             _check_written(self)
-        if not create_graph and not HOOKS and not ANOMALY and self._op is not None:
+        if not create_graph and not HOOKED and not ANOMALY and self._op is not None:
             if self._data.__class__ is float:
                 if grad is None:
                     return _backward_floats(self)
@@ -200,7 +201,6 @@ class Node:
         If `fn` returns something other than None, it replaces the gradient. Returns a handle
         whose `remove()` takes the hook off again.
         """
-        global HOOKS
         if not callable(fn):
             raise TypeError(f"register_hook: expected a function, got {type(fn).__name__}")
         hooks = self._get("hooks")
@@ -208,7 +208,7 @@ class Node:
             hooks = []
             self._set("hooks", hooks)
         hooks.append(fn)
-        HOOKS += 1
+        HOOKED.add(self)  # a weak set: a node freed with its hooks leaves it by itself
         return _HookHandle(self, fn)
 
     def zero_grad(self):
@@ -271,11 +271,11 @@ class _HookHandle:
         self.node, self.fn = node, fn
 
     def remove(self):
-        global HOOKS
         hooks = self.node._get("hooks")
         if hooks and self.fn in hooks:
             hooks.remove(self.fn)
-            HOOKS -= 1
+            if not hooks:
+                HOOKED.discard(self.node)
 
 
 def inputs_of(node):
@@ -727,7 +727,22 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
 
     With `wrt` (a sequence of nodes), it treats those nodes as leaves, leaves every leaf's
     .grad as it was, and yields at the end a dict {node of wrt: its gradient} instead.
+    A pass left before its end (a `backward_steps` loop that breaks, a vjp that raises)
+    gives every leaf back the gradient it had before the pass.
     """
+    saved = {}  # leaf -> gradient before this pass (leaves accumulate across passes)
+    ended = False
+    try:
+        yield from _pass(root, grad, create_graph, steps, wrt, saved)
+        ended = True
+    finally:
+        if not ended:
+            for n, prev in saved.items():
+                n.grad = prev
+
+
+def _pass(root, grad, create_graph, steps, wrt, saved):
+    """The body of `_run`; fills `saved` with each leaf's gradient from before the pass."""
     if not isinstance(root, Node):
         raise TypeError(f"backward: expected a Value or Tensor, got {type(root).__name__}")
     if root._op is None and not root.requires_grad:
@@ -740,13 +755,12 @@ def _run(root, grad=None, create_graph=False, steps=False, wrt=None):
         _check_written(root)
     stop = frozenset(wrt) if wrt is not None else ()
     order = toposort(root, stop)
-    saved = {}  # leaf -> gradient before this pass (leaves accumulate across passes)
     for n in order:
         if n._op is None or n in stop:
             saved[n] = n.grad
         n.grad = None
     root.grad = seed
-    hooks_on = HOOKS > 0
+    hooks_on = bool(HOOKED)
     anomaly = ANOMALY
     for index, n in enumerate(order):
         g = n.grad

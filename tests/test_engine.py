@@ -569,6 +569,28 @@ def test_backward_after_an_abandoned_backward_steps():
     np.testing.assert_allclose(t.grad, [2.0, 4.0])
 
 
+def test_a_pass_left_early_or_failed_gives_the_leaves_back_their_gradients():
+    a, b = Value(2.0), Value(3.0)
+    a.grad, b.grad = 5.0, 7.0  # from an earlier pass
+    e = (a * b + a) * (a * b + a)
+    steps = backward_steps(e)
+    for step in steps:
+        if step.node is a:  # a's gradient of this pass is complete here; b's is not yet
+            break
+    steps.close()
+    assert (a.grad, b.grad) == (5.0, 7.0)
+    z = Value(0.0)
+    z.grad = 1.5
+    with detect_anomaly(), pytest.raises(AnomalyError):
+        z.sqrt().backward()  # d sqrt(z)/dz is inf at 0
+    assert z.grad == 1.5
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    t.grad = np.array([1.0, 1.0], dtype=np.float32)
+    for _ in backward_steps((t * t).sum()):
+        break
+    np.testing.assert_array_equal(t.grad, [1.0, 1.0])
+
+
 def test_gradcheck_of_a_function_that_takes_gradients():
     assert gradcheck(grad(lambda x: (x**3).sum()), Tensor([1.0, 2.0]))
     assert gradcheck(grad(lambda x: x.tanh()), Value(0.4))

@@ -317,6 +317,12 @@ def run_forked(name, args, timeout=300):
         code = 99
         try:
             os.environ["MUTANT_UNDER_TEST"] = name
+            try:  # mutmut >= 3.8 also keeps it in the process, where no test can clear it
+                from mutmut.mutation.trampoline import set_mutant_under_test
+
+                set_mutant_under_test(name)
+            except ImportError:
+                pass
             os.chdir(STAGE / "mutants")
             sys.path.insert(0, str(STAGE / "mutants"))
             devnull = os.open(os.devnull, os.O_WRONLY)
