@@ -17,6 +17,7 @@ from autograd import (
     Op,
     Tensor,
     Value,
+    concatenate,
     conv2d,
     detect_anomaly,
     embedding,
@@ -26,6 +27,7 @@ from autograd import (
     no_grad,
     op,
     ops,
+    stack,
     toposort,
 )
 from autograd.engine import AnomalyError, describe, scope
@@ -1143,3 +1145,141 @@ def test_fast_tensor_backward_gives_leaves_gradients_they_own():
     assert c.grad.flags.writeable
     c.grad += 1.0
     np.testing.assert_array_equal(c.grad, [3.0, 3.0, 3.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# the Tensor fast path: custom ops of two and of any number of inputs, partial vjps, constants
+
+
+def _add2(a, b):
+    return a + b
+
+
+def _sum3(*xs):
+    return xs[0] + xs[1] + xs[2]
+
+
+def test_fast_tensor_backward_names_the_input_a_custom_vjp_got_wrong():
+    x, y, z = (Tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    five = np.ones(5, np.float32)
+    cases = [
+        (Op("bad0", _add2, lambda g, out, a, b: (five, g)), (x, y), "bad0", 0),
+        (Op("bad1", _add2, lambda g, out, a, b: (g, five)), (x, y), "bad1", 1),
+        (Op("bad2", _sum3, lambda g, out, *xs: (g, g, five), arity=-1), (x, y, z), "bad2", 2),
+        (Op("nb0", lambda a: a * 2, lambda g, out, a: (five,)), (x,), "nb0", 0),
+    ]
+    for bad, args, name, i in cases:
+        with pytest.raises(engine.BackwardError) as err:
+            bad(*args).sum().backward()
+        assert str(err.value) == (
+            f"{name}: its vjp returned a gradient of shape (5,) for input {i}, which has shape (2,)"
+        )
+
+
+def test_fast_tensor_backward_counts_a_custom_vjps_gradients():
+    x, y, z = (Tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    one = Op("one", _add2, lambda g, out, a, b: (g,))
+    two = Op("two", _sum3, lambda g, out, *xs: (g, g), arity=-1)
+    want = "{}: its vjp must return a tuple with one gradient per input ({}), got {} gradients"
+    with pytest.raises(engine.BackwardError) as err:
+        one(x, y).sum().backward()
+    assert str(err.value) == want.format("one", 2, 1)
+    with pytest.raises(engine.BackwardError) as err:
+        two(x, y, z).sum().backward()
+    assert str(err.value) == want.format("two", 3, 2)
+
+
+def test_partial_custom_vjps_are_told_which_inputs_need_a_gradient():
+    seen = []
+
+    def vjp(g, out, *xs, scale=1.0, needs=None):
+        seen.append((needs, scale))
+        return tuple(g * scale if need else None for need in needs)
+
+    def forward(*xs, scale=1.0):
+        return sum(xs) * scale
+
+    many = Op("many", forward, vjp, arity=-1, partial=True)
+    pair = Op("pair", lambda a, b, scale=1.0: (a + b) * scale, vjp, arity=2, partial=True)
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = Tensor([3.0, 4.0], requires_grad=True) * 1.0  # an intermediate
+    c = Tensor([5.0, 6.0])  # a leaf that needs no gradient
+    many(w, np.ones(2, np.float32), c, h).sum().backward()
+    many(w, np.ones(2, np.float32), c, h, scale=3.0).sum().backward()
+    pair(c, h).sum().backward()
+    pair(w, c, scale=2.0).sum().backward()
+    assert seen == [
+        ((True, False, False, True), 1.0),
+        ((True, False, False, True), 3.0),
+        ((False, True), 1.0),
+        ((True, False), 2.0),
+    ]
+    np.testing.assert_array_equal(w.grad, [6.0, 6.0])  # 1 + 3 + 2
+
+
+def test_a_gradient_flows_through_an_intermediate_whose_requires_grad_was_turned_off():
+    # requires_grad is a leaf's setting: an op's result takes part because of its op
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    W = Tensor([[1.0], [3.0]])
+    h = x * 2.0
+    h.requires_grad = False
+    (h @ W).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 6.0]])
+    x.grad = None
+    h2 = x * 2.0
+    h2.requires_grad = False
+    (W.T @ h2.T).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 6.0]])
+
+
+def test_fast_tensor_backward_runs_the_rules_on_arrays_and_makes_no_node(monkeypatch):
+    from autograd import tensor
+
+    x = Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = (x @ W) * x / (W + 5.0)
+    y = concatenate([y.maximum(x), np.ones((2, 2), np.float32), x * x], axis=0)
+    y = stack([y, y * 2.0]).sum()
+    made = []
+    real = tensor._node
+    monkeypatch.setattr(tensor, "_node", lambda *a: made.append(a[0].name) or real(*a))
+    y.backward()
+    assert made == [] and x.grad.shape == (2, 2) and W.grad.shape == (2, 2)
+
+
+def test_a_leaf_never_shares_the_gradient_array_its_consumer_was_given():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Tensor([3.0, 4.0], requires_grad=True)
+    z = x + y  # add hands its gradient on as it is
+    z.backward(grad=np.array([1.0, 1.0], np.float32))
+    assert not np.shares_memory(x.grad, z.grad) and not np.shares_memory(y.grad, z.grad)
+    assert not np.shares_memory(x.grad, y.grad)
+    u = x - y
+    u.backward(grad=np.array([1.0, 1.0], np.float32))
+    assert not np.shares_memory(x.grad, u.grad)
+
+
+# ----------------------------------------------------------------------------------------------
+# the scalar loop's code generator
+
+
+def test_accumulate_reads_only_what_the_forms_use_and_keeps_raising_forms_for_last():
+    lines = engine._accumulate(("g", "g / b"), "out", ("a", "b"), (0, 1), "")
+    # "g / b" might raise (ZeroDivisionError): it is computed before either gradient is added,
+    # so the IEEE redo never adds a gradient twice; "g" cannot raise and is added directly
+    assert lines == [
+        "b = p1._data",
+        "t1 = g / b",
+        "if p0._op is not None or p0.requires_grad:",
+        "    p0.grad += g",
+        "if p1._op is not None or p1.requires_grad:",
+        "    p1.grad += t1",
+    ]
+    one = engine._accumulate(("g / b", None), "out", ("a", "b"), (0,), "  ")
+    assert one == [
+        "  b = p1",
+        "  if p0._op is not None or p0.requires_grad:",
+        "      p0.grad += g / b",
+    ]
+    uses_out = engine._accumulate(("g * out", "g * a"), "out", ("a", "b"), (0, 1), "")
+    assert uses_out[:2] == ["out = n._data", "a = p0._data"] and "t0" not in "".join(uses_out)
