@@ -1283,3 +1283,30 @@ def test_accumulate_reads_only_what_the_forms_use_and_keeps_raising_forms_for_la
     ]
     uses_out = engine._accumulate(("g * out", "g * a"), "out", ("a", "b"), (0, 1), "")
     assert uses_out[:2] == ["out = n._data", "a = p0._data"] and "t0" not in "".join(uses_out)
+
+
+def test_a_custom_vjp_of_many_inputs_gets_arrays_and_its_leaves_own_their_gradients():
+    def vjp(g, out, *xs):
+        return tuple(g * np.cos(x) * 0 + g for x in xs)  # np.cos needs an array, not a node
+
+    three = Op("three", _sum3, vjp, arity=-1)
+    x, y, z = (Tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    three(x, y, z).backward(grad=np.array([1.0, 1.0], np.float32))
+    np.testing.assert_array_equal(z.grad, [1.0, 1.0])
+    same = Op("same", _sum3, lambda g, out, *xs: (g, g, g), arity=-1)  # g itself, three times
+    x, y, z = (Tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+    root = same(x, y, z)
+    root.backward(grad=np.array([1.0, 1.0], np.float32))
+    for a, b in ((x, y), (y, z), (x, z), (x, root), (z, root)):
+        assert not np.shares_memory(a.grad, b.grad)
+
+
+def test_a_gradient_takes_the_dtype_of_its_input_and_a_0d_one_stays_an_array():
+    x = Tensor([1.0, 2.0], requires_grad=True)  # float32
+    y = Tensor(np.array([3.0, 4.0]), requires_grad=True)  # float64
+    (x * y).sum().backward()  # the product is float64, so are the gradients the rule gives
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+    s = Tensor(2.0, requires_grad=True)
+    (s * 3.0).backward()  # 0-d times a number: numpy gives a scalar, the leaf keeps an array
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 3.0
