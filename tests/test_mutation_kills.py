@@ -1310,3 +1310,57 @@ def test_a_gradient_takes_the_dtype_of_its_input_and_a_0d_one_stays_an_array():
     s = Tensor(2.0, requires_grad=True)
     (s * 3.0).backward()  # 0-d times a number: numpy gives a scalar, the leaf keeps an array
     assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 3.0
+
+
+# ----------------------------------------------------------------------------------------------
+# custom ops inside a scalar graph (the generated loop hands them to _float_node)
+
+
+def test_fast_scalar_backward_names_the_input_a_custom_vjp_got_wrong():
+    def refused(op_, *args):
+        with pytest.raises(engine.BackwardError) as err:
+            (op_(*args) * 1.0).backward()  # a float graph: the fast scalar loop runs it
+        return str(err.value)
+
+    want = "{}: its vjp returned {} for input {} of a Value; expected a float"
+    cube = Op("cube", lambda x: x**3, lambda g, out, x: ("oops",))
+    node = Op("cube", lambda x: x**3, lambda g, out, x: (Value(2.0),))
+    first = Op("mul2", _mul2, lambda g, out, a, b: ("x", 1.0))
+    second = Op("mul2", _mul2, lambda g, out, a, b: (1.0, "y"))
+    one = Op("mul2", _mul2, lambda g, out, a, b: (1.0,))
+    assert refused(cube, Value(2.0)) == want.format("cube", "str 'oops'", 0)
+    assert refused(node, Value(2.0)) == want.format("cube", "Value Value(data=2, grad=0)", 0)
+    assert refused(first, Value(2.0), Value(3.0)) == want.format("mul2", "str 'x'", 0)
+    assert refused(second, Value(2.0), Value(3.0)) == want.format("mul2", "str 'y'", 1)
+    assert refused(first, Value(2.0), 3.0) == want.format("mul2", "str 'x'", 0)
+    assert refused(second, 2.0, Value(3.0)) == want.format("mul2", "str 'y'", 1)
+    node1 = Op("mul2", _mul2, lambda g, out, a, b: (1.0, Value(2.0)))
+    assert refused(node1, Value(2.0), Value(3.0)) == want.format(
+        "mul2", "Value Value(data=2, grad=0)", 1
+    )
+    assert refused(one, Value(2.0), Value(3.0)) == (
+        "mul2: its vjp must return a tuple with one gradient per input (2), got 1 gradients"
+    )
+
+
+def _mul2(a, b):
+    return a * b
+
+
+def test_a_custom_op_in_a_scalar_graph_adds_to_gradients_from_elsewhere():
+    mul2 = Op("mul2", _mul2, lambda g, out, a, b: (g * b, g * a))
+    cube = Op("cube", lambda x: x**3, lambda g, out, x: (3.0 * g * x * x,))
+    x, y = Value(2.0), Value(3.0)
+    (mul2(x, y) + x + y).backward()  # x and y also get 1 each from the add
+    assert (x.grad, y.grad) == (4.0, 3.0)
+    x = Value(2.0)
+    mul2(x, x).backward()  # both inputs are x: 3 + 3... d(x*x)/dx = 2x
+    assert x.grad == 4.0
+    x = Value(2.0)
+    (cube(x) + x).backward()
+    assert x.grad == 13.0
+    x = Value(2.0)
+    h = x * 1.0
+    h.requires_grad = False  # a leaf's setting: an op's result takes part because of its op
+    (cube(h) + mul2(h, 3.0) + mul2(3.0, h)).backward()
+    assert x.grad == 18.0
