@@ -1364,3 +1364,24 @@ def test_a_custom_op_in_a_scalar_graph_adds_to_gradients_from_elsewhere():
     h.requires_grad = False  # a leaf's setting: an op's result takes part because of its op
     (cube(h) + mul2(h, 3.0) + mul2(3.0, h)).backward()
     assert x.grad == 18.0
+
+
+def test_float_form_branch_renames_the_gradient_and_passes_on_an_input_without_a_form():
+    twice = Op("twice", lambda x: 2 * x, lambda grad, out, x: (2 * grad,), doc="2x")
+    twice.floats = ("2 * grad",)
+    assert engine._float_form_branch(3, twice) == [
+        "elif op is OP3:  # twice: 2x",
+        "    grad = g",  # the vjp calls its upstream gradient `grad`; the loop calls it `g`
+        "    p0 = n._a",
+        "    if p0._op is not None or p0.requires_grad:",
+        "        p0.grad += 2 * grad",
+    ]
+    same = Op("same", lambda x: x, lambda g, out, x: (g,), doc="x")
+    same.floats = ("g",)
+    assert engine._float_form_branch(0, same)[:2] == ["elif op is OP0:  # same: x", "    p0 = n._a"]
+    skip = Op("skip", lambda x: x, lambda g, out, x: (None,), doc="no gradient")
+    skip.floats = (None,)
+    assert engine._float_form_branch(1, skip) == [
+        "elif op is OP1:  # skip: no gradient",
+        "    pass",
+    ]
