@@ -40,6 +40,8 @@ def to_array(data, dtype=None, what="Tensor", copy=False):
     """`data` as an ndarray: floats and booleans keep their dtype, other numbers become float32.
 
     With `copy`, the result never shares memory with `data` (what Tensor() does)."""
+    if data.__class__ is np.ndarray and dtype is None and data.dtype.kind in "fb":
+        return data.copy() if copy else data  # the common case: float data or a mask
     if isinstance(data, Node):
         if not isinstance(data, Tensor):
             raise TypeError(
