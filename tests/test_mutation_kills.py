@@ -1385,3 +1385,16 @@ def test_float_form_branch_renames_the_gradient_and_passes_on_an_input_without_a
         "elif op is OP1:  # skip: no gradient",
         "    pass",
     ]
+
+
+def test_a_rule_with_a_float_form_outside_the_common_list_gets_its_own_branch(monkeypatch):
+    def vjp(g, out, x):
+        raise AssertionError("the general path ran")
+
+    half = Op("half", lambda x: x / 2, vjp)
+    half.floats = ("g * 0.5",)
+    monkeypatch.setitem(ops.RULES, "half", half)
+    backward = engine._make_backward_floats()  # what the first backward() compiles
+    x = Value(3.0)
+    backward(half(x) * 1.0)
+    assert x.grad == 0.5
