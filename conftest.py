@@ -1,31 +1,9 @@
 """Imports the three packages before pytest collects anything. With --import-mode=importlib,
 collecting the doctests of a module such as viz/diff.py first would otherwise import that file
 a second time and set `viz.diff` to the module, hiding the function `viz.diff` (and `viz.tape`)
-from the tests that run after it. Then checks that every test leaves the engine as it was."""
-
-import gc
-
-import pytest
+from the tests that run after it. (tests/conftest.py checks that each test leaves the engine
+as it found it.)"""
 
 import autograd  # noqa: F401
 import nn  # noqa: F401
 import viz  # noqa: F401
-from autograd import engine
-
-
-@pytest.fixture(autouse=True)
-def _engine_left_as_found():
-    """Every test leaves the engine's switches as it found them. A hooked node left alive, or a
-    mode left on, sends every later backward in the process down the general driver: the fast
-    paths then go untested for the rest of the run (and their mutants survive ./dev.sh mutate)."""
-    yield
-    if engine.HOOKED:
-        gc.collect()  # a hook that refers to its own node makes a cycle
-    state = {
-        "nodes with hooks alive": len(engine.HOOKED),
-        "no_grad": not engine.GRAD,
-        "detect_anomaly": engine.ANOMALY,
-        "scope": engine.SCOPE,
-    }
-    left = {k: v for k, v in state.items() if v}
-    assert not left, f"the test left the engine changed: {left}"

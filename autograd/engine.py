@@ -568,7 +568,7 @@ def float_cut_error(node, what):
     arg = source[m.end() :].rsplit(")", 1)[0].strip() if m else ""
     if not arg and source.startswith(f"{what}(") and source.endswith(")"):
         arg = source[len(what) + 1 : -1].strip()
-    arg = arg.split(",")[0].strip() if what == "round" else arg
+    arg = _node_argument(arg, node) if "," in arg else arg
     if arg and not arg.isidentifier():
         arg = f"({arg})"
     elif not arg:
@@ -587,6 +587,26 @@ def float_cut_error(node, what):
         f"would be wrong without a word. To keep the gradient, {instead}; to take the number "
         f"on purpose, use {arg}.data or {arg}.item() (f'{{{arg}:.3f}}' and comparisons work too)."
     )
+
+
+def _node_argument(args, node):
+    """Of a call's arguments as written (`v, 2`), the one that is the node: the one named as the
+    node's label, else the only one that is not a literal, else the first."""
+    import ast
+
+    text = f"f({args})"
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return args
+    parts = [(ast.get_source_segment(text, a), a) for a in call.args]
+    named = [p for p, a in parts if isinstance(a, ast.Name) and a.id == node.label]
+    loose = [p for p, a in parts if not isinstance(a, ast.Constant)]
+    if named:
+        return named[0]
+    if len(loose) == 1:
+        return loose[0]
+    return parts[0][0] if parts else args
 
 
 # ----------------------------------------------------------------------------------------------
@@ -932,12 +952,17 @@ def _float_node(n):
     op = n._op
     a = n._a
     if op.arity == 1:
+        ctx = {"needs": (_takes_part(a),)} if op.partial else None  # a partial custom vjp
         try:
-            grads = op.vjp(n.grad, n._data, a._data)
+            grads = (
+                op.vjp(n.grad, n._data, a._data, **ctx) if ctx else op.vjp(n.grad, n._data, a._data)
+            )
         except (ZeroDivisionError, OverflowError):
-            grads = _ieee_vjp(op, n.grad, n._data, (a._data,), None)
+            grads = _ieee_vjp(op, n.grad, n._data, (a._data,), ctx)
         if not op.builtin:
             _check_vjp_result(op, grads, (a,))
+            if grads[0] is None:  # no gradient for this input (a partial vjp may say so)
+                return
             grads = (a._check_grad(grads[0], op, 0, False),)
         (ga,) = grads
         if a._op is not None or a.requires_grad:
@@ -946,10 +971,13 @@ def _float_node(n):
     b = n._b
     fa, fb = a.__class__ is float, b.__class__ is float
     args = (a if fa else a._data, b if fb else b._data)
+    ctx = None
+    if op.partial:  # a partial vjp (a custom op's may be) is told which inputs need a gradient
+        ctx = {"needs": (not fa and _takes_part(a), not fb and _takes_part(b))}
     try:
-        grads = op.vjp(n.grad, n._data, *args)
+        grads = op.vjp(n.grad, n._data, *args, **ctx) if ctx else op.vjp(n.grad, n._data, *args)
     except (ZeroDivisionError, OverflowError):
-        grads = _ieee_vjp(op, n.grad, n._data, args, None)
+        grads = _ieee_vjp(op, n.grad, n._data, args, ctx)
     if op.builtin:
         ga, gb = grads
     else:

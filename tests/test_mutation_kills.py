@@ -1398,3 +1398,24 @@ def test_a_rule_with_a_float_form_outside_the_common_list_gets_its_own_branch(mo
     x = Value(3.0)
     backward(half(x) * 1.0)
     assert x.grad == 0.5
+
+
+def test_partial_custom_vjps_in_a_scalar_graph_are_told_which_inputs_need_a_gradient():
+    seen = []
+
+    def vjp(g, out, a, b, needs=None):
+        seen.append(needs)
+        return (g * b if needs[0] else None, g * a if needs[1] else None)
+
+    def square_vjp(g, out, a, needs=None):
+        seen.append(needs)
+        return (2.0 * a * g if needs[0] else None,)
+
+    pmul = Op("pmul", _mul2, vjp, partial=True)
+    square = Op("square", lambda a: a * a, square_vjp, partial=True)
+    x, c = Value(2.0), Value(3.0, requires_grad=False)
+    (pmul(x, c) * 1.0).backward()
+    (pmul(4.0, x) * 1.0).backward()
+    (square(x) * 1.0 + square(c)).backward()
+    assert seen == [(True, False), (False, True), (False,), (True,)]
+    assert (x.grad, c.grad) == (3.0 + 4.0 + 4.0, 0.0)
