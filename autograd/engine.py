@@ -599,7 +599,8 @@ def _node_argument(args, node):
         call = ast.parse(text, mode="eval").body
     except SyntaxError:
         return args
-    parts = [(ast.get_source_segment(text, a), a) for a in call.args]
+    given = [*call.args, *(k.value for k in call.keywords)]  # round(number=v, ndigits=2)
+    parts = [(ast.get_source_segment(text, a), a) for a in given]
     named = [p for p, a in parts if isinstance(a, ast.Name) and a.id == node.label]
     loose = [p for p, a in parts if not isinstance(a, ast.Constant)]
     if named:
@@ -848,8 +849,8 @@ def _pass(root, grad, create_graph, steps, wrt, saved):
                 n.grad = n.grad._data
     if wrt is not None:
         result = {}
-        for n in wrt:
-            result[n] = n.grad if n.grad is not None else n._zeros(create_graph)
+        for n in wrt:  # one the pass did not reach (so not in `saved`) has a gradient of zero
+            result[n] = n.grad if n in saved else n._zeros(create_graph)
         for n, prev in saved.items():
             n.grad = prev
         yield result

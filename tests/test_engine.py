@@ -20,6 +20,7 @@ from autograd import (
     detect_anomaly,
     grad,
     gradcheck,
+    gradients,
     no_grad,
     op,
 )
@@ -710,3 +711,17 @@ def test_gc_paused_pauses_the_collector_inside_and_restores_it():
         return gc.isenabled()
 
     assert step() is False and gc.isenabled()
+
+
+def test_gradients_of_an_input_the_output_does_not_use_are_zero_not_its_old_grad():
+    a, b = Value(1.0), Value(2.0)
+    (b * 5.0).backward()  # b.grad is 5.0 from an earlier pass
+    assert gradients(a * 3.0, [b, a]) == [0.0, 3.0]
+    assert b.grad == 5.0  # and it is left as it was
+    (gb,) = gradients(a * 3.0, [b], create_graph=True)
+    assert isinstance(gb, Value) and gb.data == 0.0
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Tensor([1.0, 2.0], requires_grad=True)
+    (y * 2).sum().backward()
+    (gy,) = gradients((x * 3).sum(), [y])
+    assert gy.tolist() == [0.0, 0.0] and y.grad.tolist() == [2.0, 2.0]

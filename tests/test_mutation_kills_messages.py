@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autograd import (
+    AnomalyError,
     BackwardError,
     Op,
     Tensor,
@@ -487,4 +488,96 @@ def test_float_cut_error_of_a_call_with_several_arguments_names_the_node_among_t
     )
     assert _cut_message(lambda: math.copysign(w, 1.0)) == _cut(
         "Value", "math.copysign(w, 1.0)", "copysign", "w", LEAF, _methods("Value", "w")
+    )
+
+
+# the scalar fast loop's general branch (_float_node): custom ops inside a `.backward()`
+
+
+def _scaled_vjp(g, out, a, b, needs=None):
+    """a * b; each gradient from the output, only where asked"""
+    return (g * out / a if needs[0] else None, g * out / b if needs[1] else None)
+
+
+def test_a_partial_custom_vjp_in_a_scalar_backward_gets_the_output():
+    prod = Op("prod", lambda a, b: a * b, _scaled_vjp, arity=2, partial=True)
+    a, b = Value(2.0), Value(3.0)
+    prod(a, b).backward()
+    assert (a.grad, b.grad) == (3.0, 2.0)
+
+
+def test_a_partial_custom_vjp_redone_in_ieee_arithmetic_in_a_scalar_backward():
+    ratio = Op("ratio", lambda a, b: a * b, _ratio_vjp, arity=2, partial=True)
+    a = Value(1.0)
+    ratio(a, 0.0).backward()  # 1 / 0.0 raises in Python: the vjp is redone in numpy, told `needs`
+    assert a.grad == math.inf and a.grad.__class__ is float
+
+
+def test_a_custom_vjp_giving_a_value_in_a_scalar_backward_is_refused():
+    def vjp(g, out, a, b):
+        return (Value(g) * b, g * a)  # a node where the float path wants a number
+
+    f = Op("f", lambda a, b: a * b, vjp, arity=2)
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(BackwardError, match=r"f: its vjp returned Value .* for input 0"):
+        f(a, b).backward()
+    assert a.grad.__class__ is float
+
+
+def test_float_cut_error_names_the_node_among_variables_and_keywords():
+    v = Value(2.0, label="v")
+    w = Value(3.0)
+    y = 3.0
+    assert _cut_message(lambda: math.atan2(y, v)) == _cut(  # a float variable first, v named
+        "Value", "math.atan2(y, v)", "atan2", "v", LEAF, _methods("Value", "v")
+    )
+    assert _cut_message(lambda: math.pow(2, w)) == _cut(  # unlabelled: the only non-literal
+        "Value", "math.pow(2, w)", "pow", "w", LEAF, _methods("Value", "w")
+    )
+    assert _cut_message(lambda: round(number=v, ndigits=2)) == _cut(
+        "Value", "round(number=v, ndigits=2)", "round", "v", LEAF, _methods("Value", "v")
+    )
+
+
+# the general driver: what gradients() and create_graph give
+
+
+def test_gradients_with_respect_to_an_intermediate_leave_the_nodes_under_it_alone():
+    a = Value(2.0)
+    b = a * a
+    c = b * 3.0
+    out = c * 2.0
+    out.backward()
+    assert (a.grad, b.grad, c.grad) == (24.0, 6.0, 2.0)
+    assert gradients(out, [c]) == [2.0]
+    assert (a.grad, b.grad, c.grad) == (24.0, 6.0, 2.0)  # b is under c: not visited, not reset
+
+
+def test_create_graph_gradients_stay_nodes_through_a_cut_path_and_a_hook():
+    stop = Op("stop", lambda a: a, lambda g, out, a: (None,))
+    x = Value(3.0)
+    (gx,) = gradients(stop(x * 2.0), [x], create_graph=True)  # x * 2.0 gets no gradient
+    assert isinstance(gx, Value) and gx.data == 0.0
+    h = x * 2.0
+    handle = h.register_hook(lambda g: 5.0)  # a plain number from a hook
+    (gx,) = gradients(h * 1.0, [x], create_graph=True)
+    handle.remove()
+    assert isinstance(gx, Value) and gx.data == 10.0
+
+
+def test_an_anomaly_in_backward_shows_where_the_node_was_made_its_inputs_and_gradient():
+    a, b = Value(1.0), Value(0.0)
+    c = a / b  # made outside detect_anomaly: where it was made is not known
+    with pytest.raises(AnomalyError) as err, detect_anomaly():
+        c.backward()
+    assert str(err.value) == (
+        "div produced inf in the backward pass (gradient for input 0) for the node created at "
+        "<unknown>; inputs: 1.0, 0.0; upstream gradient: 1.0"
+    )
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with pytest.raises(AnomalyError) as err, detect_anomaly(), np.errstate(divide="ignore"):
+        made = sys._getframe().f_lineno + 1
+        x.sqrt().sum().backward()
+    assert str(err.value).endswith(
+        f"created at {__file__}:{made}; inputs: [0., 4.]; upstream gradient: [1., 1.]"
     )
