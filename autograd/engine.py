@@ -818,7 +818,11 @@ def _pass(root, grad, create_graph, steps, wrt, saved):
         ctx = getattr(n, "_ctx", None)
         if op.partial:
             ctx = dict(ctx or (), needs=tuple(_takes_part(p) for p in ins))
-        grads = _vjp(op, g, out, args, ctx)
+        if anomaly:  # numpy's divide/invalid warnings say less than the AnomalyError below
+            with np.errstate(all="ignore"):
+                grads = _vjp(op, g, out, args, ctx)
+        else:
+            grads = _vjp(op, g, out, args, ctx)
         _check_vjp_result(op, grads, ins)
         if steps:
             ones = n._ones_like_grad(g)

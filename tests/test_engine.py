@@ -725,3 +725,14 @@ def test_gradients_of_an_input_the_output_does_not_use_are_zero_not_its_old_grad
     (y * 2).sum().backward()
     (gy,) = gradients((x * 3).sum(), [y])
     assert gy.tolist() == [0.0, 0.0] and y.grad.tolist() == [2.0, 2.0]
+
+
+def test_an_anomaly_in_backward_comes_without_numpy_warnings_before_it():
+    import warnings
+
+    t = Tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would be raised instead
+        with pytest.raises(AnomalyError, match="sqrt produced inf in the backward pass"):
+            with detect_anomaly():
+                t.sqrt().sum().backward()
