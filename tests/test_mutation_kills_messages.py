@@ -581,3 +581,35 @@ def test_an_anomaly_in_backward_shows_where_the_node_was_made_its_inputs_and_gra
     assert str(err.value).endswith(
         f"created at {__file__}:{made}; inputs: [0., 4.]; upstream gradient: [1., 1.]"
     )
+
+
+def test_the_general_driver_names_the_input_a_custom_vjp_got_wrong():
+    def vjp(g, out, a, b):
+        return (g, np.ones(5))
+
+    def vjp_text(g, out, a, b):
+        return (g, "x")
+
+    pair = Op("pair", lambda a, b: a + b, vjp, arity=2)
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(BackwardError) as err:
+        gradients(pair(a, b).sum(), [a, b])
+    assert str(err.value) == (
+        "pair: its vjp returned a gradient of shape (5,) for input 1, which has shape (2,)"
+    )
+    text = Op("text", lambda a, b: a + b, vjp_text, arity=2)
+    with pytest.raises(BackwardError) as err:
+        gradients(text(Value(1.0), Value(2.0)), [])
+    assert str(err.value) == (
+        "text: its vjp returned str 'x' for input 1 of a Value; expected a float"
+    )
+
+
+def test_backward_under_detect_anomaly_passes_each_op_its_attributes():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = Tensor([[1.0], [10.0]], requires_grad=True)
+    with detect_anomaly():
+        ((x.sum(axis=0) * Tensor([1.0, 10.0])).sum() + (x @ w).max()).backward()
+    assert x.grad.tolist() == [[1.0, 10.0], [2.0, 20.0]]
+    assert w.grad.tolist() == [[3.0], [4.0]]
