@@ -1274,7 +1274,11 @@ def backward_steps(root, grad=None):
 
 
 def gradients(output, inputs, grad=None, create_graph=False):
-    """d output / d input for each input, without touching any leaf's `.grad`."""
+    """d output / d input for each input, without touching any leaf's `.grad`.
+
+    An input that `output` does not depend on gets zeros of its shape (torch raises unless
+    `allow_unused=True`, then gives None); never the gradient an earlier pass left in `.grad`.
+    """
     inputs = list(inputs)
     for x in inputs:
         if not isinstance(x, Node):
