@@ -215,12 +215,22 @@ class m:
         return a**b if isinstance(a, Node) else _np_pow_number(a, b)
 
     @staticmethod
-    def less_one(b):
-        """b - 1, but b itself (0) where b == 0: then b * a**(b-1) is 0 at a = 0 too (torch)."""
+    def less_one(b, a=None):
+        """b - 1, but b itself (0) where b == 0: then b * a**(b-1) is 0 at a = 0 too (torch).
+
+        Given `a` (both variable), only where b == 0 and a is 0, inf or nan: elsewhere
+        b * a**(b-1) is already 0 at b = 0, and its derivative in b must stay a**(b-1)
+        (d2(a**b)/db da at b = 0 is 1/a, not the 1 that a**b would give).
+        """
         r = _raw(b)
+        ra = None if a is None else _raw(a)
         if r.__class__ is float or r.__class__ is int:
-            return b - 1.0 if r != 0 else b
+            if r != 0 or (ra is not None and ra != 0 and math.isfinite(ra)):
+                return b - 1.0
+            return b
         keep = r != 0
+        if ra is not None:
+            keep = keep | ((ra != 0) & np.isfinite(ra))
         return b - (keep if keep.__class__ is np.ndarray else np.asarray(keep))
 
     @staticmethod
@@ -556,7 +566,7 @@ rpow.floats = None, "0.0 * g if a == 0 and b >= 0 else g * out * _log(a)"
 )
 def pow_var(g, out, a, b):
     """a ** b (both variables); d/da = b * a**(b-1), d/db = a**b * log(a) (torch's zeros at 0)"""
-    return g * b * m.pow(a, m.less_one(b)), g * out * m.log_base(a, b)
+    return g * b * m.pow(a, m.less_one(b, a)), g * out * m.log_base(a, b)
 
 
 pow_var.floats = (

@@ -6,6 +6,8 @@ integer and boolean Tensors through every rule, masks, list constants, axes, ite
 bounds, empty softmax, numpy functions, copies of user arrays, nn's weights and batches.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -243,6 +245,29 @@ def test_pow_second_order_at_0_with_exponent_0():
     assert g.item() == 0.0
     (h,) = gradients(g, [x]) if g.requires_grad else (np.zeros(()),)
     assert float(h) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["value", "tensor"])
+def test_mixed_second_derivative_of_a_to_the_b_at_b_0_is_1_over_a(kind):
+    """d2(a**b)/db da = a**(b-1) * (1 + b*log(a)): 1/a at b = 0, in both orders. (torch 2.13
+    gives 0 for d/db of d/da there, its masked_fill at b == 0 cutting the b-dependence.)"""
+    for a0, b0, want in [
+        (2.0, 0.0, 0.5),
+        (4.0, 0.0, 0.25),
+        (2.0, 3.0, 4.0 * (1 + 3 * math.log(2.0))),
+    ]:
+        if kind == "value":
+            a, b = Value(a0), Value(b0)
+        else:
+            a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+        (ga,) = gradients(a**b, [a], create_graph=True)
+        (gab,) = gradients(ga, [b])
+        (gb,) = gradients(a**b, [b], create_graph=True)
+        (gba,) = gradients(gb, [a])
+        assert float(gab) == pytest.approx(want, rel=1e-6), (a0, b0)
+        assert float(gba) == pytest.approx(want, rel=1e-6), (a0, b0)
+    a, b = Value(0.0), Value(0.0)  # at a = 0 the first derivative stays torch's 0
+    assert gradients(a**b, [a, b]) == [0.0, 0.0]
 
 
 # ----------------------------------------------------------------------------------------------
