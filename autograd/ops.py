@@ -223,7 +223,7 @@ class m:
         (d2(a**b)/db da at b = 0 is 1/a, not the 1 that a**b would give).
         """
         r = _raw(b)
-        ra = None if a is None else _raw(a)
+        ra = _raw(a)  # None without a
         if r.__class__ is float or r.__class__ is int:
             if r != 0 or (ra is not None and ra != 0 and math.isfinite(ra)):
                 return b - 1.0

@@ -1,5 +1,5 @@
-"""Every test leaves the engine's switches as it found them (this file is also copied into the
-mutation stage, tests/mutation/run.py, so mutation runs are held to it too)."""
+"""Shared fixtures of the tests (also copied into the mutation stage by tests/mutation/run.py,
+so mutation runs are held to them too)."""
 
 import gc
 

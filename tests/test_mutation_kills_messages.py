@@ -109,23 +109,27 @@ def test_float_cut_error_of_a_call_over_several_lines_shows_the_conversion_alone
     )
 
 
+def _type_error(fn):
+    """The message of the TypeError `fn()` raises, caught without pytest.raises (the test
+    replaces sys._getframe while it runs)."""
+    try:
+        fn()
+    except TypeError as e:
+        return str(e)
+    raise AssertionError("no TypeError")
+
+
 def test_float_cut_error_without_a_frame_to_name_or_its_positions(monkeypatch):
     p = Value(2.0, label="w")
     monkeypatch.setattr(sys, "_getframe", lambda depth=0: None)
-    try:
-        float(p)
-    except TypeError as e:
-        nowhere = str(e)
+    nowhere = _type_error(lambda: float(p))
     monkeypatch.undo()
     assert nowhere == _cut("Value", "float(w)", "float", "w", LEAF, _methods("Value", "w"), "")
     # a Python whose code objects have no co_positions (3.10): the conversion at file:line
     code = types.SimpleNamespace(co_filename="/somewhere/train.py")
     frame = types.SimpleNamespace(f_code=code, f_lineno=7, f_lasti=0, f_back=None)
     monkeypatch.setattr(sys, "_getframe", lambda depth=0: frame)
-    try:
-        int(p)
-    except TypeError as e:
-        positionless = str(e)
+    positionless = _type_error(lambda: int(p))
     monkeypatch.undo()
     assert positionless == _cut(
         "Value", "int(w)", "int", "w", LEAF, _methods("Value", "w"), "/somewhere/train.py:7"
