@@ -239,7 +239,10 @@ def _find_bad_rule(root, eps, atol, rtol, unit_max, seed):
             for p_i, p in enumerate(ins):
                 if not isinstance(p, Node) or grads[p_i] is None:
                     continue
-                got = np.atleast_1d(np.asarray(grads[p_i], dtype=np.float64)).ravel()
+                gi = grads[p_i]
+                if op.elementwise and not scalar and np.shape(gi) != np.shape(p.data):
+                    gi = engine._sum_to(np.asarray(gi), np.shape(p.data))  # a broadcast operand
+                got = np.atleast_1d(np.asarray(gi, dtype=np.float64)).ravel()
                 numeric = _rule_numeric(fwd, datas, p_i, g, eps, scalar)
                 if got.size != numeric.size:
                     continue  # a wrong shape is reported by the engine itself

@@ -830,6 +830,10 @@ def _pass(root, grad, create_graph, steps, wrt, saved):
         for i, (p, gp) in enumerate(zip(ins, grads)):
             if gp is None or not _takes_part(p):
                 continue
+            if op.elementwise and op.builtin:  # an operand numpy broadcast (a bias): summed back
+                shape = p.shape
+                if getattr(gp, "shape", shape) != shape:
+                    gp = _sum_to(gp, shape)
             gp = p._check_grad(gp, op, i, create_graph)
             if anomaly:
                 bad = _not_finite(gp)
@@ -1193,7 +1197,10 @@ def _give(p, gp, g, op, i):
     if gp.__class__ is not np.ndarray or not op.builtin:
         gp = p._check_grad(gp, op, i, False)  # e.g. a numpy scalar from a 0-d op
     else:
-        want = p._data.dtype
+        d = p._data
+        if gp.shape != d.shape:  # a bias that numpy broadcast in the forward: summed back
+            gp = _sum_to(gp, d.shape) if op.elementwise else p._check_grad(gp, op, i, False)
+        want = d.dtype
         if gp.dtype is not want and gp.dtype != want:
             gp = p._check_grad(gp, op, i, False)
     prev = p.grad
@@ -1331,7 +1338,16 @@ def grad(f, argnum=0):
 
 
 # numpy meeting a node: `arr * t` reaches the node's operators, np.tanh(v) says to call v.tanh()
-from . import interop  # noqa: E402
+# (ops imports this module first, so `ops.m` is read at call time)
+from . import interop, ops  # noqa: E402
+
+
+def _sum_to(g, shape):
+    """A gradient summed back to the shape of an operand numpy broadcast (a bias); an array
+    stays an array (numpy gives a scalar for a sum to shape ())."""
+    s = ops.m.sum_to(g, shape)
+    return np.asarray(s) if s.__class__ is not np.ndarray and g.__class__ is np.ndarray else s
+
 
 Node.__array_ufunc__ = interop.array_ufunc
 Node.__array_function__ = interop.array_function

@@ -485,7 +485,7 @@ def _basic_index(index):
 
 
 # ----------------------------------------------------------------------------------------------
-# elementwise binary ops (Tensor inputs are broadcast to one shape by a broadcast_to node first)
+# elementwise binary ops (a broadcast operand's gradient is summed back by the engine, m.sum_to)
 
 
 @rule("add", np.add, operator.add, arity=2, elementwise=True, grads=("g", "g"))

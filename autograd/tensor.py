@@ -1,8 +1,10 @@
 """Tensor: an n-d array node (numpy, float32 by default) on the shared rule table.
 
-Methods are one line each and hand their op to `_unary`/`_binary`/`_apply`. Broadcasting is an
-explicit `broadcast_to` node, inserted here before an elementwise op, so its vjp is the one place
-where gradients are summed back to a shape. Nothing here knows a derivative.
+Methods are one line each and hand their op to `_unary`/`_binary`/`_apply`. Broadcasting: when
+one operand of an elementwise op already has the result's shape (`x @ W + b`), numpy repeats
+the other and the engine sums that operand's gradient back to its shape (`ops.m.sum_to`, the
+one place where gradients are summed); viz labels the edge. Otherwise an explicit `broadcast_to`
+node is inserted here first. Nothing here knows a derivative.
 """
 
 import numbers
@@ -256,12 +258,16 @@ def _binary(op, a, b):
         sb = np.shape(bd)
     if sa != sb:
         shape = _broadcast(op, (sa, sb))
-        if ta and sa != shape:
-            a = a.broadcast_to(shape)
-            ad = a._data
-        if tb and sb != shape:
-            b = b.broadcast_to(shape)
-            bd = b._data
+        # One operand already of the result's shape (x @ W + b): numpy repeats the other in
+        # the forward and the engine sums its gradient back to its shape, with no node between;
+        # viz marks that edge. Both operands repeated, or a custom op: broadcast_to nodes.
+        if (sa != shape and sb != shape) or not op.builtin:
+            if ta and sa != shape:
+                a = a.broadcast_to(shape)
+                ad = a._data
+            if tb and sb != shape:
+                b = b.broadcast_to(shape)
+                bd = b._data
     rg = (ta and (a._op is not None or a.requires_grad)) or (
         tb and (b._op is not None or b.requires_grad)
     )

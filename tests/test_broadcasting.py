@@ -1,7 +1,7 @@
 """hypothesis: every elementwise binary op on mutually broadcastable shapes.
 
 Forward equals numpy's, every input's gradient has that input's shape, and the gradients pass
-gradcheck (so the sums done by the `broadcast_to` node are right)."""
+gradcheck (so the sums, by a `broadcast_to` node or by the op itself for a bias, are right)."""
 
 import numpy as np
 import pytest

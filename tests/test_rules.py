@@ -58,26 +58,38 @@ CASES = {
         V(lambda a, b: a + b, 1.5, -0.7),
         V(lambda a: 3 + a, 0.2),
         T(lambda a, b: a + b, (2, 3), (2, 3)),
+        T(lambda a, b: a + b, (2, 3), (3,)),  # a bias: its gradient summed by add itself
     ],
     "sub": [
         V(lambda a, b: a - b, 1.5, -0.7),
         V(lambda a: 3 - a, 0.2),
         T(lambda a, b: a - b, (3,), (3,)),
+        T(lambda a, b: a - b, (2, 1), (2, 4)),
     ],
     "mul": [
         V(lambda a, b: a * b, 1.5, -0.7),
         V(lambda a: a * a, 0.4),
         T(lambda a, b: a * b, (2, 3), (2, 3)),
+        T(lambda a, b: a * b, (4, 2, 3), (2, 1)),
     ],
     "div": [
         V(lambda a, b: a / b, 1.5, -0.7),
         V(lambda a: 2 / a, 0.9),
         T(lambda a, b: a / b, (4,), (4,), **POS),
+        T(lambda a, b: a / b, (3,), (2, 3), **POS),
     ],
     "pow": [V(lambda a: a**3, 1.3), V(lambda a: a**-0.5, 1.7), T(lambda a: a**2.5, (2, 2), **POS)],
     "rpow": [V(lambda a: 2.0**a, 0.7), T(lambda a: 3.0**a, (3,))],
-    "pow_var": [V(lambda a, b: a**b, 1.4, 0.6), T(lambda a, b: a**b, (3,), (3,), **POS)],
-    "maximum": [T(lambda a, b: maximum(a, b), (2, 3), (2, 3)), T(lambda a: a.maximum(0.1), (5,))],
+    "pow_var": [
+        V(lambda a, b: a**b, 1.4, 0.6),
+        T(lambda a, b: a**b, (3,), (3,), **POS),
+        T(lambda a, b: a**b, (2, 3), (3,), **POS),
+    ],
+    "maximum": [
+        T(lambda a, b: maximum(a, b), (2, 3), (2, 3)),
+        T(lambda a, b: maximum(a, b), (2, 3), (1, 3)),
+        T(lambda a: a.maximum(0.1), (5,)),
+    ],
     "neg": [V(lambda a: -a, 0.3), T(lambda a: -a, (3,))],
     "abs": [V(lambda a: abs(a), -0.8), T(lambda a: a.abs(), (2, 3), away_from_zero=True)],
     "exp": [V(lambda a: a.exp(), 0.3), T(lambda a: a.exp(), (3, 2))],
@@ -100,7 +112,7 @@ CASES = {
     "max": [T(lambda a: a.max(), (2, 3)), T(lambda a: a.max(axis=1), (3, 4))],
     "min": [T(lambda a: a.min(axis=0, keepdims=True), (3, 4))],
     "broadcast_to": [
-        T(lambda a, b: a + b, (2, 3), (3,)),
+        T(lambda a, b: a + b, (2, 1), (3,)),  # neither operand has the result's shape
         T(lambda a: a.broadcast_to((4, 2, 3)), (2, 1)),
     ],
     "reshape": [T(lambda a: a.reshape(3, 2), (2, 3)), T(lambda a: a.reshape(-1), (2, 2))],

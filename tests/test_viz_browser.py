@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nn
 import viz
 from autograd import Tensor, Value, backward_steps
 from viz.fmt import format_grad
@@ -217,3 +218,39 @@ def node_state_in(pg, selector):
         for gid, name, grad, cur in pg.eval_on_selector(selector, NODE_TEXTS)
         if name
     }
+
+
+def test_a_summed_bias_edge_is_labelled_legibly_and_clear_of_the_boxes(page, tmp_path):
+    nn.manual_seed(0)
+    model = nn.Sequential([nn.Dense(4, activation="relu", input_shape=(3,)), nn.Dense(2)])
+    loss = nn.losses.mse(np.zeros((2, 2)), model(np.arange(6.0).reshape(2, 3) / 5))
+    for path in (
+        viz.export_html(loss, tmp_path / "bias.html", names=model),
+        tmp_path / "bias.svg",
+    ):
+        if path.suffix == ".svg":
+            path.write_bytes(viz.draw_graph(loss, names=model).pipe(format="svg"))
+        page.goto(path.as_uri())
+        found = page.evaluate(
+            """() => {
+              const box = (e) => { const r = e.getBoundingClientRect();
+                                   return [r.left, r.top, r.right, r.bottom]; };
+              const svg = box(document.querySelector('svg'));
+              const labels = [...document.querySelectorAll('svg text')]
+                .filter((t) => t.textContent === 'Σ axis 0').map(box);
+              const nodes = [...document.querySelectorAll('svg g.node')].map(box);
+              const size = [...document.querySelectorAll('svg text')]
+                .filter((t) => t.textContent === 'Σ axis 0')
+                .map((t) => parseFloat(getComputedStyle(t).fontSize));
+              return { svg, labels, nodes, size };
+            }"""
+        )
+        assert len(found["labels"]) == 2, path  # one per Dense bias
+        sl, st, sr, sb = found["svg"]
+        for left, top, right, bottom in found["labels"]:
+            assert sl <= left and right <= sr and st <= top and bottom <= sb, path  # on the page
+            assert right - left > 20, path  # drawn, not collapsed to nothing
+            for nl, nt, nr, nb in found["nodes"]:  # not over any box's text
+                assert right <= nl or left >= nr or bottom <= nt or top >= nb, (path, nl, nt)
+        assert min(found["size"]) >= 7, path  # legible at 100%
+    assert page.seen["errors"] == []

@@ -501,14 +501,14 @@ def test_a_large_tensor_graph_collapses_by_module_with_a_note():
     nn.manual_seed(0)
     model = nn.Sequential(
         [nn.Dense(4, activation="relu", input_shape=(3,))]
-        + [nn.Dense(4, activation="relu") for _ in range(6)]
+        + [nn.Dense(4, activation="relu") for _ in range(8)]
         + [nn.Dense(1)]
     )
     loss = nn.losses.mse(np.zeros((2, 1)), model(np.ones((2, 3))))
     loss.backward()
     g = viz.draw_graph(loss)
     assert "collapse=False" in g.graph_attr["label"]  # says how to see every op
-    assert len([k for k in boxes(g) if k.startswith("m")]) == 8
+    assert len([k for k in boxes(g) if k.startswith("m")]) == 10
     full = viz.draw_graph(loss, collapse=False)
     assert "label" not in full.graph_attr and not any(k.startswith("m") for k in boxes(full))
     assert len(boxes(full)) > viz.graph.AUTO_COLLAPSE
@@ -596,3 +596,26 @@ def test_notebook_05s_models_show_shapes_dtypes_and_named_parameters_without_nam
     (xbox,) = [t for t in boxes(viz.draw_graph(loss)).values() if "<B>x</B>" in t]
     assert ("(8, 64) float32" if which == "mlp" else "(8, 8, 8, 1) f32") in xbox
     assert ">(8, 10) float32<" in src  # the model's output
+
+
+def test_a_summed_bias_is_marked_on_its_edge_and_a_broadcast_node_is_not():
+    from viz.trace import summed_axes, summed_text
+
+    x = Tensor(np.ones((4, 3)), label="x")
+    W = Tensor(np.ones((3, 2)), requires_grad=True, label="W")
+    b = Tensor([0.5, -0.5], requires_grad=True, label="b")
+    y = x @ W + b
+    loss = y.sum()
+    src = viz.draw_graph(loss).source
+    bias_box = next(k for k, v in boxes(viz.draw_graph(loss)).items() if "<B>b</B>" in v)
+    marked = re.findall(r"^\t(\w+) -> (\w+) \[.*taillabel=\"Σ axis 0\"", src, re.M)
+    assert [m[0] for m in marked] == [bias_box]  # the bias's edge, and only that one
+    assert "label=" not in src.split("taillabel")[0].split("\n")[-1]  # no rank-doubling label
+    assert summed_axes(y, b) == (0,) and summed_axes(y, y.operands[0]) == ()
+    c = Tensor(np.ones((4, 1, 3)), requires_grad=True)
+    z = c * Tensor(np.ones((2, 4, 5, 3)), requires_grad=True)
+    assert summed_text(summed_axes(z, c)) == "Σ axes 0, 2"
+    col = Tensor(np.ones((4, 1)), requires_grad=True)
+    both = col + b  # neither operand has the result's shape: broadcast_to nodes, no mark
+    assert "Σ" not in viz.draw_graph(both.sum()).source
+    assert [p.op for p in both.parents] == ["broadcast_to", "broadcast_to"]

@@ -130,14 +130,14 @@ def test_small_tensors_show_the_numbers_and_a_bias_says_why_it_is_summed():
         f"dloss/dw += xᵀ @ dloss/d{mm['name']}   (3, 2)ᵀ @ (3, 1) -> (2, 1)",
         "    = [[1.0, -2.0], [3.0, 0.5], [0.0, 1.0]]ᵀ @ [[1.0], [1.0], [1.0]] = [[4.0], [-0.5]]",
     ]
-    bc = next(s for s in steps if s["op"] == "broadcast_to")
-    assert bc["lines"][1] == f"dloss/db += sum_to(dloss/d{bc['name']}, b.shape)   " + (
-        "sum_to((3, 1), (1,)) -> (1,)"
-    )
-    assert bc["lines"][3] == (
+    add = next(s for s in steps if s["op"] == "add")  # b is repeated by add itself (no node)
+    assert add["lines"][3:] == [
+        "dloss/db += sum_to(dloss/dy, b.shape)   sum_to((3, 1), (1,)) -> (1,)",
+        "    = sum_to([[1.0], [1.0], [1.0]], (1,)) = [3.0]",
         "    b was added to each of 3 rows, so its gradient is the sum over those rows "
-        "(axis 0): (3, 1) -> (1,)"
-    )
+        "(axis 0): (3, 1) -> (1,)",
+    ]
+    assert add["lines"][1] == f"dloss/d{mm['name']} += dloss/dy   (3, 1) -> (3, 1)"  # no sum
     assert steps[0]["lines"][0] == "dloss/dloss = 1   (the seed: backward starts here)"
 
 

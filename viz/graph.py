@@ -39,6 +39,8 @@ from .trace import (
     name_info,
     name_map,
     role,
+    summed_axes,
+    summed_text,
     takes_part,
 )
 
@@ -388,7 +390,8 @@ def build_drawing(
             if isinstance(p, Node):
                 j = index[p]
                 if keep is None or j in keep:
-                    d.edges.append((use_id.get((j, i)) or f"v{j}", f"o{i}", ""))
+                    label = summed_text(summed_axes(n, p))  # a bias: its gradient is summed
+                    d.edges.append((use_id.get((j, i)) or f"v{j}", f"o{i}", label))
             elif keep is None:
                 cid = f"c{k}"
                 k += 1
@@ -822,7 +825,12 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
         for k in range(len(getattr(d, "clusters", ()))):
             g.subgraph(framed[k])
     for src, dst, label in d.edges:
-        extra = {"label": label} if label else {}
+        # a summed gradient's label ('Σ axis 0') is placed after the layout, by the repeated
+        # operand's end of the edge: a `label` would make dot double every rank of the graph
+        if label.startswith("Σ"):
+            extra = {"taillabel": label, "labeldistance": "3"}
+        else:
+            extra = {"label": label} if label else {}
         if bands and bands.get(src) != bands.get(dst):
             extra["constraint"] = "false"
         g.edge(src, dst, **extra)

@@ -31,7 +31,15 @@ from .graph import (
     too_large,
 )
 from .layout import layout_svg
-from .trace import AUTO_SEP, Trace, constant_names, formula_names, formulas, name_map
+from .trace import (
+    AUTO_SEP,
+    Trace,
+    constant_names,
+    formula_names,
+    formulas,
+    name_map,
+    summed_axes,
+)
 
 VIEWER_BUDGET = 60_000
 """max_nodes="auto" in the viewer: the largest layout cost (`LayoutPlan.folded_cost`) it lays out
@@ -217,6 +225,11 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
     if "x_i" in f or "i" in f:
         env.setdefault("i", k)
         env["x_i"] = node.operands[k]
+    operand = node.operands[k]
+    summed = summed_axes(node, operand)
+    if summed:  # numpy repeated this operand (a bias): the rule's gradient is summed back
+        arg = next(key for key, v in env.items() if v is operand)
+        f = f"sum_to({f}, {arg}.shape)"
     table = {}
     for key, value in env.items():
         if isinstance(value, Node):
@@ -235,8 +248,8 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
     if all(not isinstance(a, np.ndarray) or a.size <= SMALL for a in arrays):
         numbers = _substitute(f, {k_: v[2] for k_, v in table.items()})
         lines.append(f"    = {numbers} = {_short(contrib)}")
-    if node.op == "broadcast_to":
-        lines.append("    " + _broadcast_why(pn, node.operands[0].data, tuple(np.shape(node.data))))
+    if node.op == "broadcast_to" or summed:
+        lines.append("    " + _broadcast_why(pn, operand.data, tuple(np.shape(node.data))))
     return lines
 
 

@@ -158,6 +158,37 @@ def formula_names(node):
     return out
 
 
+def summed_axes(node, operand):
+    """The axes over which `operand`'s gradient is summed inside `node`, or () when none.
+
+    An elementwise op whose other operand already has the result's shape (`x @ W + b`) lets
+    numpy repeat this one in the forward, with no broadcast_to node; its backward sums the
+    gradient back over the repeated axes (leading axes, and axes of length 1).
+
+    >>> from autograd import Tensor
+    >>> b = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = Tensor([[0.0] * 3] * 4) + b
+    >>> summed_axes(y, b), summed_axes(y, y.operands[0])
+    ((0,), ())
+    """
+    op = node._op
+    if op is None or not op.elementwise or not isinstance(operand, Node):
+        return ()
+    xs, out = operand.shape, node.shape
+    if xs == out:
+        return ()
+    lead = len(out) - len(xs)
+    ones = (lead + a for a, n in enumerate(xs) if n == 1 and out[lead + a] != 1)
+    return (*range(lead), *ones)
+
+
+def summed_text(axes):
+    """'Σ axis 0', 'Σ axes 0, 2': the label of an edge whose gradient is summed (or '')."""
+    if not axes:
+        return ""
+    return f"Σ axis {axes[0]}" if len(axes) == 1 else "Σ axes " + ", ".join(map(str, axes))
+
+
 # ----------------------------------------------------------------------------------------------
 # names: one function for every view (draw_graph's SVG, the viewer's boxes and its panel)
 
