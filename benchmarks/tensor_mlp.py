@@ -193,10 +193,10 @@ class Numpy:
 
 class Bare:
     """Not an engine to use: the floor of stepgrad's design. A node per op as stepgrad makes
-    them (a broadcast_to node per bias included), the numpy calls of stepgrad's rules, and
-    nothing more: no checks, hooks, modes or dtypes, 2-d matmul only. What stepgrad costs
-    above it is bookkeeping; what it costs above numpy is the graph itself (a node and an
-    unfused numpy call per op, where the floor fuses and works in place)."""
+    them (a bias added by its add node, which sums the bias's gradient), the numpy calls of
+    stepgrad's rules, and nothing more: no checks, hooks, modes or dtypes, 2-d matmul only.
+    What stepgrad costs above it is bookkeeping; what it costs above numpy is the graph itself
+    (a node and an unfused numpy call per op, where the floor fuses and works in place)."""
 
     name = "bare"
 
@@ -219,12 +219,8 @@ class Bare:
         return ga, np.dot(a.T, g) if a.shape[0] == 1 else a.T @ g  # as stepgrad's m.matmul
 
     @staticmethod
-    def add(n, g):
-        return g, g
-
-    @staticmethod
-    def broadcast(n, g):
-        return (g.sum(axis=0),)
+    def add_bias(n, g):  # the bias was repeated by numpy: its gradient summed over the rows
+        return g, g.sum(axis=0)
 
     @staticmethod
     def relu(n, g):
@@ -252,8 +248,7 @@ class Bare:
     def layer(self, h, W, b, relu):
         node = self.node
         z = node(np.matmul(h.data, W.data), self.matmul, h, W)
-        bb = node(np.broadcast_to(b.data, z.data.shape), self.broadcast, b)
-        z = node(z.data + bb.data, self.add, z, bb)
+        z = node(z.data + b.data, self.add_bias, z, b)
         return node(np.maximum(z.data, 0), self.relu, z) if relu else z
 
     def step(self, x, labels, rows):
@@ -390,10 +385,12 @@ def bench(X, y, batch_size, repeats):
         t = times[e.name]
         med = statistics.median(t)
         paired[e.name] = statistics.median(a / b for a, b in zip(t, times["numpy"]))
+        paired[e.name, "fastest"] = min(t) / min(times["numpy"])
         line = (
             f"  {e.name:9s} {med * 1e3:8.2f} ms/epoch  {med / steps * 1e6:7.0f} us/step"
             f"  x{med / floor:5.2f} numpy  (paired median x{paired[e.name]:.2f}; "
-            f"min {min(t) * 1e3:.2f}, max {max(t) * 1e3:.2f}; "
+            f"min {min(t) * 1e3:.2f} = x{paired[e.name, 'fastest']:.2f} numpy's min, "
+            f"max {max(t) * 1e3:.2f}; "
             f"{faults[e.name] / (repeats * steps):.0f} page faults/step)"
         )
         if e.name == "stepgrad":
@@ -405,20 +402,25 @@ def bench(X, y, batch_size, repeats):
 
 def summary(rows):
     """Issue 12's table: every batch size side by side, paired medians of the ratio to numpy."""
-    print("\nsummary (paired medians of ms per epoch / the numpy floor's; lower is better):")
+    print("\nsummary (paired medians of ms per epoch / the numpy floor's; lower is better;")
+    print("in brackets the fastest epoch's / numpy's fastest, which a noisy machine moves less):")
     print(
         "| 64-128-64-10 MLP epoch, ratio to a hand-written numpy floor | stepgrad | torch "
         "| bare graph (the design's floor) | goal |"
     )
     print("|---|---|---|---|---|")
+
+    def both(paired, name):
+        if name not in paired:
+            return "(not installed)"
+        return f"{paired[name]:.2f} ({paired[name, 'fastest']:.2f})"
+
     for batch_size, paired in rows:
-        t = paired.get("torch")
-        torch_col = f"{t:.2f}" if t is not None else "(not installed)"
         goal = GOALS[batch_size]
         ok = "goal met" if paired["stepgrad"] <= goal else "ABOVE GOAL"
         print(
-            f"| batch {batch_size} | {paired['stepgrad']:.2f} | {torch_col} "
-            f"| {paired['bare']:.2f} | <= {goal}: {ok} |"
+            f"| batch {batch_size} | {both(paired, 'stepgrad')} | {both(paired, 'torch')} "
+            f"| {both(paired, 'bare')} | <= {goal}: {ok} |"
         )
     print(
         "bare: a node per op and stepgrad's numpy calls, nothing else (class Bare): what no "

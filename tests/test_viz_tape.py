@@ -72,6 +72,21 @@ def test_tensor_tape_shows_shapes_and_matmul_adjoints():
     assert "<table class='stepgrad-tape'>" in t._repr_html_()
 
 
+def test_a_bias_adjoint_says_it_is_summed_back_to_the_bias_shape():
+    x = Tensor(np.ones((4, 3)), label="x")
+    W = Tensor(np.full((3, 2), 0.1), requires_grad=True, label="W")
+    b = Tensor([0.5, -0.5], requires_grad=True, label="b")
+    loss = (x @ W + b).sum()
+    t = viz.tape(loss)
+    vb = next(line.node for line in t.forward if line.code.endswith("= b"))
+    (line,) = [x for x in t.backward if x.node == vb]
+    assert line.code == f"g{vb[1:]} += sum_to(g1, {vb}.shape)", line.code  # g1: the add's
+    loss.backward()
+    assert line.value == viz.tape.__globals__["_value"](b.grad) and "(2,)" in line.value
+    others = [x.code for x in t.backward if x.node != vb]
+    assert not any("sum_to" in c for c in others)  # x @ W has the add's shape: no sum
+
+
 def test_where_under_detect_anomaly_names_this_file_and_line():
     a = Value(2.0, label="a")
     with detect_anomaly():

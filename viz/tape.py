@@ -231,7 +231,7 @@ def tape(root, names=None, grad=None):
     g1 += v2 * g0  = -3.0
     g2 += v1 * g0  = 2.0
     """
-    from .trace import name_map
+    from .trace import name_map, summed_axes
 
     trace = Trace(root)
     pnames = name_map(names)
@@ -293,6 +293,8 @@ def tape(root, names=None, grad=None):
                 expr = re.sub(r"\bg\b", f"g{i}", expr)
             else:
                 expr = f"vjp_{s.node.op}(g{i})[{pos}]"
+            if summed_axes(s.node, p):  # numpy repeated this operand (a bias): summed back
+                expr = f"sum_to({expr}, {ref(p)}.shape)"
             code = f"g{idx[p]} += {expr}"
             backward.append(Line("backward", f"v{idx[p]}", code, _value(contrib), step=k))
     return Tape(forward, backward, {f"v{i}": label(i) for i in range(len(trace.nodes))})
