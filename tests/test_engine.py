@@ -121,6 +121,21 @@ def test_two_repeated_operands_and_custom_ops_keep_broadcast_nodes():
     np.testing.assert_allclose(b.grad, [4.0, 4.0, 4.0])
 
 
+@pytest.mark.parametrize("route", ["fast", "general"])
+def test_a_custom_elementwise_vjp_of_a_larger_shape_is_an_error_not_a_sum(route):
+    # only the table's own rules get a repeated operand summed back: a custom op's operands
+    # are broadcast by broadcast_to nodes, so a larger gradient from its vjp is its bug
+    twice = Op("twice", lambda x: 2 * x, lambda g, out, x: (np.stack([g, g]),), elementwise=True)
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = twice(x)
+    if route == "general":
+        y.register_hook(lambda g: g)
+    with pytest.raises(
+        BackwardError, match=r"twice: its vjp returned a gradient of shape \(2, 3\)"
+    ):
+        y.backward(grad=np.ones(3))
+
+
 def test_a_builtin_vjp_of_the_wrong_shape_is_an_error_not_a_sum():
     from autograd import ops
 
