@@ -253,4 +253,18 @@ def test_a_summed_bias_edge_is_labelled_legibly_and_clear_of_the_boxes(page, tmp
             for nl, nt, nr, nb in found["nodes"]:  # not over any box's text
                 assert right <= nl or left >= nr or bottom <= nt or top >= nb, (path, nl, nt)
         assert min(found["size"]) >= 7, path  # legible at 100%
+        if path.suffix == ".html":  # the viewer's legend says what the mark means
+            note = page.query_selector(".stepgrad-legend .stepgrad-note")
+            assert note.inner_text() == viz.steps.SUMMED_NOTE
+            r = note.bounding_box()
+            assert r["x"] >= 0 and r["x"] + r["width"] <= page.viewport_size["width"]
+    assert page.seen["errors"] == []
+
+
+def test_the_legend_note_only_appears_with_a_summed_edge(page, tmp_path):
+    x = Tensor([[1.0, 2.0]], requires_grad=True, label="x")
+    path = viz.export_html((x * x).sum(), tmp_path / "plain.html")
+    page.goto(path.as_uri())
+    assert page.query_selector(".stepgrad-legend .stepgrad-chip") is not None
+    assert page.query_selector(".stepgrad-note") is None
     assert page.seen["errors"] == []

@@ -49,6 +49,7 @@ VIEWER_BUDGET = 60_000
 VIEWER_DOT_MAX = 12_000
 """The largest layout cost the viewer gives to Graphviz's dot (a few seconds); a larger graph
 is laid out by viz/layout.py."""
+SUMMED_NOTE = "Σ axis k on an edge: that input was repeated along axis k, so its gradient is summed"
 BLANK = "grad not yet"  # a gradient row before backward has reached it (short: it fits every box)
 INTRO = (
     "Backward has not started: no gradient is computed yet.\n"
@@ -400,6 +401,8 @@ def record(trace, names=None, grad=None, ran=None, masks=False):
         "interval": 800,
         "legend": {k: LEGEND[k] for k in ("parameter", "input", "constant", "root")},
     }
+    if any(summed_axes(n, p) for n, ins in zip(trace.nodes, trace.inputs) for p in ins):
+        data["notes"] = [SUMMED_NOTE]
     return dict(enumerate(all_names)), longest, data
 
 

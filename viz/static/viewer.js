@@ -272,6 +272,12 @@ export function mount(el, data, svg, onStep, options = {}) {
   legend.className = "stepgrad-legend";
   for (const k of Object.keys(FILL)) legend.append(chip(FILL[k], KEYS[k]));
   for (const [k, c] of Object.entries(data.legend || {})) legend.append(chip(c, k));
+  for (const t of data.notes || []) {
+    const s = document.createElement("span");
+    s.className = "stepgrad-note";
+    s.textContent = t;
+    legend.append(s);
+  }
   el.replaceChildren(bar, main, panel, panels, legend);
 
   // the nodes that get a gradient: their shape and their gradient text row
