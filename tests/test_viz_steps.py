@@ -279,3 +279,27 @@ def _calls_in(f):
         for t in ast.walk(ast.parse(f, mode="eval"))
         if isinstance(t, ast.Call) and isinstance(t.func, ast.Name)
     }
+
+
+@pytest.mark.parametrize(
+    "f,used",
+    [
+        (lambda x, b: x + b, "added to"),
+        (lambda x, b: x - b, "subtracted from"),
+        (lambda x, b: b - x, "used by sub in"),
+        (lambda x, b: x * b, "multiplied into"),
+        (lambda x, b: x / b, "used by div in"),
+        (lambda x, b: b.broadcast_to((4, 3)) + x, "repeated for"),
+    ],
+)
+def test_a_repeated_bias_is_explained_with_the_op_that_used_it(f, used):
+    x = Tensor(np.ones((4, 3)), label="x")
+    b = Tensor([1.0, 2.0, 3.0], requires_grad=True, label="b")
+    L = f(x, b).sum()
+    L.label = "L"
+    lines = [line for s in viz.step_through(L).data["steps"] for line in s["lines"]]
+    why = [line for line in lines if "rows" in line]
+    assert why == [
+        f"    b was {used} each of 4 rows, so its gradient is the sum over those rows "
+        "(axis 0): (4, 3) -> (3,)"
+    ]

@@ -825,12 +825,12 @@ def to_digraph(d, rankdir="LR", name="stepgrad", bands=None):
         for k in range(len(getattr(d, "clusters", ()))):
             g.subgraph(framed[k])
     for src, dst, label in d.edges:
-        # a summed gradient's label ('Σ axis 0') is placed after the layout, by the repeated
-        # operand's end of the edge: a `label` would make dot double every rank of the graph
-        if label.startswith("Σ"):
-            extra = {"taillabel": label, "labeldistance": "3"}
-        else:
-            extra = {"label": label} if label else {}
+        # an edge label ('Σ axis 0', '×3') is laid out by dot itself, clear of every box (dot
+        # doubles the ranks of a graph that has one: a 1,200-box Tensor graph takes 0.46 s
+        # instead of 0.36 s; Value graphs, the large ones, have none)
+        extra = {"label": label, "fontsize": "9"} if label.startswith("Σ") else {}
+        if label and not extra:
+            extra = {"label": label}
         if bands and bands.get(src) != bands.get(dst):
             extra["constraint"] = "false"
         g.edge(src, dst, **extra)

@@ -183,8 +183,19 @@ def _entry(name, value):
     return (lambda attr: name, lambda attr: text, lambda attr: text)
 
 
-def _broadcast_why(pn, x, out_shape):
-    """Why a broadcast_to's gradient is a sum: which axes were repeated, in words."""
+_USED = {  # (op, operand) -> how a repeated operand was used by each row
+    ("add", 0): "added to",
+    ("add", 1): "added to",
+    ("sub", 1): "subtracted from",
+    ("mul", 0): "multiplied into",
+    ("mul", 1): "multiplied into",
+    ("broadcast_to", 0): "repeated for",
+}
+
+
+def _broadcast_why(pn, x, out_shape, op="add", k=1):
+    """Why a repeated operand's gradient is a sum: which axes were repeated, in words (`op`
+    the op that used the repeated operand as its input `k`, or 'broadcast_to')."""
     xs = tuple(np.shape(x))
     lead = len(out_shape) - len(xs)
     axes = list(range(lead)) + [
@@ -193,8 +204,9 @@ def _broadcast_why(pn, x, out_shape):
     if not axes:
         return f"{pn} was not repeated: its gradient is the same array"
     if len(out_shape) == 2 and axes == [0] and len(xs) <= 1:
+        used = _USED.get((op, k), f"used by {op} in")
         return (
-            f"{pn} was added to each of {out_shape[0]} rows, so its gradient is the sum over "
+            f"{pn} was {used} each of {out_shape[0]} rows, so its gradient is the sum over "
             f"those rows (axis 0): {_shape_of(out_shape)} -> {_shape(x)}"
         )
     copies = int(np.prod([out_shape[a] for a in axes]))
@@ -250,7 +262,8 @@ def tensor_lines(R, name, node, k, pn, g, contrib, disp_node):
         numbers = _substitute(f, {k_: v[2] for k_, v in table.items()})
         lines.append(f"    = {numbers} = {_short(contrib)}")
     if node.op == "broadcast_to" or summed:
-        lines.append("    " + _broadcast_why(pn, operand.data, tuple(np.shape(node.data))))
+        out_shape = tuple(np.shape(node.data))
+        lines.append("    " + _broadcast_why(pn, operand.data, out_shape, node.op, k))
     return lines
 
 
