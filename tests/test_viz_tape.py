@@ -119,3 +119,16 @@ def test_where_text_of_plain_paths():
     assert where_text("/nowhere/ipykernel_123/456.py:3") == "cell [?], line 3"
     assert where_text("<ipython-input-7-abc>:2") == "cell [7], line 2"
     assert where_text(None) == ""
+
+
+def test_a_model_s_batch_and_labels_are_named_x_and_y_as_in_the_graph():
+    import nn
+
+    nn.manual_seed(0)
+    model = nn.Sequential([nn.Dense(3, activation="tanh", input_shape=(3,)), nn.Dense(2)])
+    loss = nn.losses.mse(np.zeros((4, 2)), model(np.arange(12.0).reshape(4, 3) / 10))
+    codes = [line.code for line in viz.tape(loss, names=model).forward]
+    assert any(c.endswith(" = x @ v11") for c in codes), codes
+    assert any(c.endswith(" - y") for c in codes), codes
+    assert not any("const(" in c for c in codes)
+    assert "x" in viz.draw_graph(loss, names=model).source  # the graph's name for the batch

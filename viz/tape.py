@@ -231,7 +231,7 @@ def tape(root, names=None, grad=None):
     g1 += v2 * g0  = -3.0
     g2 += v1 * g0  = 2.0
     """
-    from .trace import name_map, summed_axes
+    from .trace import constant_names, name_map, summed_axes
 
     trace = Trace(root)
     pnames = name_map(names)
@@ -241,8 +241,12 @@ def tape(root, names=None, grad=None):
         n = trace.nodes[i]
         return pnames.get(id(n)) or n.label or ""
 
+    data_names = constant_names(trace)  # the batch x and the labels y, as the graph names them
+
     def ref(p):
-        return f"v{idx[p]}" if isinstance(p, Node) else _const(p)
+        if isinstance(p, Node):
+            return f"v{idx[p]}"
+        return data_names.get(id(p)) or _const(p)
 
     forward = []
     for i in _forward_order(trace):
