@@ -38,6 +38,7 @@ from .trace import (
     formula_names,
     formulas,
     name_map,
+    repeated_axes,
     summed_axes,
 )
 
@@ -197,10 +198,7 @@ def _broadcast_why(pn, x, out_shape, op="add", k=1):
     """Why a repeated operand's gradient is a sum: which axes were repeated, in words (`op`
     the op that used the repeated operand as its input `k`, or 'broadcast_to')."""
     xs = tuple(np.shape(x))
-    lead = len(out_shape) - len(xs)
-    axes = list(range(lead)) + [
-        lead + a for a, n in enumerate(xs) if n == 1 and out_shape[lead + a] != 1
-    ]
+    axes = list(repeated_axes(xs, out_shape))
     if not axes:
         return f"{pn} was not repeated: its gradient is the same array"
     if len(out_shape) == 2 and axes == [0] and len(xs) <= 1:

@@ -174,11 +174,20 @@ def summed_axes(node, operand):
     op = node._op
     if op is None or not op.elementwise or not isinstance(operand, Node):
         return ()
-    xs, out = operand.shape, node.shape
-    if xs == out:
+    return repeated_axes(operand.shape, node.shape)
+
+
+def repeated_axes(shape, out_shape):
+    """The axes of `out_shape` along which an array of `shape` is repeated when broadcast to it:
+    the leading axes it lacks, and its axes of length 1 that grow.
+
+    >>> repeated_axes((3,), (4, 3)), repeated_axes((4, 1, 3), (2, 4, 5, 3))
+    ((0,), (0, 2))
+    """
+    if shape == out_shape:
         return ()
-    lead = len(out) - len(xs)
-    ones = (lead + a for a, n in enumerate(xs) if n == 1 and out[lead + a] != 1)
+    lead = len(out_shape) - len(shape)
+    ones = (lead + a for a, n in enumerate(shape) if n == 1 and out_shape[lead + a] != 1)
     return (*range(lead), *ones)
 
 
