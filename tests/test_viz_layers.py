@@ -65,6 +65,10 @@ def test_a_layer_step_shows_its_parameters_gradients_as_the_engine_computes_them
     first = layer_steps(data)[0]
     assert "passes back" in "\n".join(first["lines"])  # layers.1 hands its gradient to layers.0
     assert "into layer layers.0" in "\n".join(first["lines"])
+    # a name with spaces is bracketed in a chain-rule line, as in the node-by-node steps
+    R = data["rootName"]
+    assert first["lines"][1].startswith(f"d{R}/d(layers.1 · "), first["lines"][1]
+    assert f"passes back d{R}/d(layers.0 · " in "\n".join(first["lines"])
 
 
 def test_recording_leaves_the_gradients_as_they_were():

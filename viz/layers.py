@@ -28,7 +28,7 @@ from .steps import (
     render_svg,
     run_steps,
 )
-from .trace import Trace
+from .trace import AUTO_SEP, Trace
 
 
 def _norm(g):
@@ -165,6 +165,11 @@ def layer_payload(root, names=None, rankdir=None, max_nodes="auto", grad=None, w
     all_names = display_names(trace, names)
     disp = all_names.__getitem__
     R = disp(0)
+
+    def in_formula(i):  # as in the node steps: d(layers.1 · add), a name with spaces bracketed
+        name = all_names[i]
+        return f"({name})" if AUTO_SEP in name else name
+
     order, raw = run_steps(trace, grad)
     _, longest, node_data = record(trace, names, grad, ran=(order, raw))
     node_steps = node_data["steps"]
@@ -224,7 +229,7 @@ def layer_payload(root, names=None, rankdir=None, max_nodes="auto", grad=None, w
                 "name": s,
                 "op": "layer",
                 "lines": _layer_lines(
-                    layers, s, R, disp, top, grads.get(top, 0.0), grads, passed[s]
+                    layers, s, R, in_formula, top, grads.get(top, 0.0), grads, passed[s]
                 ),
                 "set": sets,
             }
