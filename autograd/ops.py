@@ -272,15 +272,7 @@ class m:
     @staticmethod
     def sum_to(g, shape):
         """Sum a gradient back to `shape` (the inverse of broadcasting)."""
-        key = (g.shape, shape)
-        plan = _SUM_AXES.get(key)
-        if plan is None:
-            lead = len(key[0]) - len(shape)
-            ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and key[0][lead + i] != 1)
-            plan = (tuple(range(lead)) + ones, not ones)
-            if len(_SUM_AXES) < 4096:
-                _SUM_AXES[key] = plan
-        axes, leading_only = plan
+        axes, leading_only = _sum_plan(shape, g.shape)
         if not axes:
             return g.reshape(shape)
         if leading_only:  # e.g. a bias: summing the leading axes away leaves the shape
@@ -311,7 +303,32 @@ class m:
         return _scatter(g, shape, index)
 
 
-_SUM_AXES = {}  # (gradient shape, input shape) -> (axes to sum over, only leading axes?)
+_SUM_AXES = {}  # (input shape, gradient shape) -> (axes to sum over, only leading axes?)
+
+
+def _sum_plan(shape, out_shape):
+    """(the axes of out_shape along which an array of `shape` is repeated when broadcast to
+    it, True when they are only the leading axes it lacks); cached, graphs repeat a few pairs."""
+    key = (shape, out_shape)
+    plan = _SUM_AXES.get(key)
+    if plan is None:
+        lead = len(out_shape) - len(shape)
+        ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out_shape[lead + i] != 1)
+        plan = (tuple(range(lead)) + ones, not ones)
+        if len(_SUM_AXES) < 4096:
+            _SUM_AXES[key] = plan
+    return plan
+
+
+def repeated_axes(shape, out_shape):
+    """The axes of `out_shape` along which an array of `shape` is repeated when broadcast to it
+    (the axes `m.sum_to` sums a gradient over): the leading axes it lacks, and its axes of
+    length 1 that grow.
+
+    >>> repeated_axes((3,), (4, 3)), repeated_axes((4, 1, 3), (2, 4, 5, 3))
+    ((0,), (0, 2))
+    """
+    return _sum_plan(shape, out_shape)[0]
 
 
 def _axes(axis, ndim):

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from autograd import Node, backward_steps, toposort
+from autograd.ops import repeated_axes
 
 from .deps import require
 from .fit import best_layout
@@ -38,7 +39,6 @@ from .trace import (
     formula_names,
     formulas,
     name_map,
-    repeated_axes,
     summed_axes,
 )
 

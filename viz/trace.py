@@ -6,6 +6,7 @@ reads nodes; it never changes them.
 """
 
 from autograd import Node
+from autograd.ops import repeated_axes
 
 
 class Trace:
@@ -175,20 +176,6 @@ def summed_axes(node, operand):
     if op is None or not op.elementwise or not isinstance(operand, Node):
         return ()
     return repeated_axes(operand.shape, node.shape)
-
-
-def repeated_axes(shape, out_shape):
-    """The axes of `out_shape` along which an array of `shape` is repeated when broadcast to it:
-    the leading axes it lacks, and its axes of length 1 that grow.
-
-    >>> repeated_axes((3,), (4, 3)), repeated_axes((4, 1, 3), (2, 4, 5, 3))
-    ((0,), (0, 2))
-    """
-    if shape == out_shape:
-        return ()
-    lead = len(out_shape) - len(shape)
-    ones = (lead + a for a, n in enumerate(shape) if n == 1 and out_shape[lead + a] != 1)
-    return (*range(lead), *ones)
 
 
 def summed_text(axes):
