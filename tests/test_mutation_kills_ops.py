@@ -280,3 +280,15 @@ def test_gradient_graphs_made_with_create_graph_show_the_rules_constants_alike_f
         (inside,) = _constants(g, "mul")
         assert inside.__class__ is np.ndarray and inside.dtype == F32 and inside.shape == shape
         assert np.all(inside == 1.0)
+
+
+def test_repeated_axes_are_the_axes_sum_to_sums_over():
+    # viz labels an edge with them (Σ axis 0): the leading axes an operand lacks, then its
+    # axes of length 1 that grow, and none for a shape that is not repeated
+    assert ops.repeated_axes((3,), (4, 3)) == (0,)
+    assert ops.repeated_axes((4, 1, 3), (2, 4, 5, 3)) == (0, 2)
+    assert ops.repeated_axes((1, 3), (1, 3)) == ()
+    assert ops.repeated_axes((2, 1), (2, 5)) == (1,)
+    g = np.arange(40.0).reshape(2, 4, 5, 1)
+    want = g.sum(axis=ops.repeated_axes((4, 1, 1), g.shape), keepdims=True).reshape(4, 1, 1)
+    np.testing.assert_array_equal(m.sum_to(g, (4, 1, 1)), want)
